@@ -1,0 +1,61 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { LoggerModule } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AccountsModule } from './accounts/accounts.module';
+import { AuthModule } from './auth/auth.module';
+import { Clock } from './common/clock';
+import type { Config } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { IngestionModule } from './ingestion/ingestion.module';
+import { OpsModule } from './ops/ops.module';
+import { SignalsModule } from './signals/signals.module';
+import { DemoModule } from './demo/demo.module';
+
+export interface AppOptions {
+  config: Config;
+  clock: Clock;
+  /** The resolved database URL (embedded or DATABASE_URL). */
+  databaseUrl: string;
+}
+
+/** Everything Touchline serves and runs; the role setting decides which workers start. */
+@Module({})
+export class AppModule {
+  static forRoot({ config, clock, databaseUrl }: AppOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config, clock),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            genReqId: (req: IncomingMessage, res: ServerResponse) => {
+              const given = req.headers['x-request-id'];
+              const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+              res.setHeader('x-request-id', id);
+              return id;
+            },
+            redact: {
+              paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]'],
+              censor: '[redacted]',
+            },
+            // Tracking links carry signed tokens in the path; keep them out of logs.
+            serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0].replace(/\/t\/[^/]+\/[^/]+/, '/t/…') }) },
+            autoLogging: { ignore: (req: IncomingMessage) => req.url === '/healthz' },
+          },
+        }),
+        DatabaseModule.forRoot(databaseUrl, config.database.poolSize),
+        ScheduleModule.forRoot(),
+        AuthModule,
+        OpsModule,
+        IngestionModule,
+        SignalsModule,
+        AccountsModule,
+        DemoModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,31 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Scope } from '../config/config.schema';
+
+/** Pulls an API key from `Authorization: Bearer`, `Authorization: Basic` (Segment write key as user name) or `X-API-Key`. */
+export function presentedKey(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const header = headers['authorization'];
+  const auth = Array.isArray(header) ? header[0] : header;
+  if (auth) {
+    const [kind, value] = auth.split(' ', 2);
+    if (kind?.toLowerCase() === 'bearer' && value) return value.trim();
+    if (kind?.toLowerCase() === 'basic' && value) {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const user = decoded.split(':')[0];
+      return user || undefined;
+    }
+  }
+  const x = headers['x-api-key'];
+  return (Array.isArray(x) ? x[0] : x) || undefined;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Constant-time check of a presented key against the key of a scope (admin passes every scope). */
+export function keyGrants(keys: Record<Scope, string>, presented: string, scope: Scope): boolean {
+  const p = digest(presented);
+  const matches = (k: string) => timingSafeEqual(digest(k), p);
+  // Evaluate both comparisons so timing does not reveal which one matched.
+  const scoped = matches(keys[scope]);
+  const admin = matches(keys.admin);
+  return scoped || admin;
+}

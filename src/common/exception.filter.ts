@@ -1,0 +1,75 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { DomainError, DomainErrorCode, Problem } from './errors';
+
+const STATUS: Record<DomainErrorCode, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+  length?: number;
+  message: string;
+}
+
+/**
+ * The one place where failures become HTTP: domain errors map to their status, body-parser
+ * errors to 400/413 with a readable message, anything else to 500 with an error id in the log.
+ */
+@Catch()
+export class ExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const req = host.switchToHttp().getRequest<Request>();
+    const { status, body } = this.describe(exception, req);
+    if (res.headersSent) return;
+    if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="touchline", Bearer');
+    res.status(status).json({ error: body });
+  }
+
+  private describe(exception: unknown, req: Request): { status: number; body: Record<string, unknown> } {
+    if (exception instanceof DomainError) {
+      const body: Record<string, unknown> = { code: exception.code, message: exception.message };
+      if (exception.problems.length) body.problems = exception.problems satisfies Problem[];
+      return { status: STATUS[exception.code], body };
+    }
+    const bp = exception as BodyParserError;
+    if (bp && typeof bp === 'object' && typeof bp.type === 'string' && bp.type.startsWith('entity.')) {
+      if (bp.type === 'entity.too.large') {
+        return {
+          status: 413,
+          body: { code: 'too_large', message: `request body of ${bp.length ?? '?'} bytes exceeds the ${bp.limit} byte limit for ${req.path}` },
+        };
+      }
+      if (bp.type === 'entity.parse.failed') {
+        return { status: 400, body: { code: 'invalid', message: `request body is not valid JSON: ${bp.message}` } };
+      }
+      return { status: bp.status ?? 400, body: { code: 'invalid', message: bp.message } };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const message = typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? exception.message);
+      // Nest turns body-parser's SyntaxError into a bare 400: say what it was.
+      if (status === 400 && /json/i.test(req.headers['content-type'] ?? '')) {
+        return { status, body: { code: 'invalid', message: `request body is not valid JSON: ${String(message)}` } };
+      }
+      return { status, body: { code: status === 404 ? 'not_found' : 'http_' + status, message: Array.isArray(message) ? message.join('; ') : String(message) } };
+    }
+    const errorId = randomUUID();
+    this.logger.error({ errorId, err: exception, path: req.path }, `unhandled error ${errorId}`);
+    return { status: 500, body: { code: 'internal', message: 'internal error; report this error id', errorId } };
+  }
+}

@@ -1,0 +1,96 @@
+import * as path from 'node:path';
+import { envSchema, Role, Scope } from './config.schema';
+import { loadSecrets, Secrets } from './secrets';
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  role: Role;
+  logLevel: string;
+  dataDir: string;
+  templatesDir: string;
+  journeysDir: string;
+  database: { url?: string; poolSize: number; embeddedPort: number };
+  smtp: { url?: string };
+  ingest: { maxBatchBytes: number; maxMessageBytes: number };
+  demo: { seed: boolean; accounts: number };
+  sender: { name: string; email: string; address: string; contact: string };
+  defaults: { locale: string; timezone: string };
+  secrets: Secrets;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  cwd?: string;
+  /** Where a first run writes generated secrets; tests pass a temp dir. */
+  createSecrets?: boolean;
+}
+
+/** Parses and validates the environment once, at boot. */
+export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = {}): Config {
+  const cwd = options.cwd ?? process.cwd();
+  const parsed = envSchema.safeParse(stripEmpty(env));
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        const shown = name.includes('KEY') || name.includes('URL') ? '' : ` (got ${JSON.stringify(env[name])})`;
+        return `${name}: ${issue.message}${shown}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(cwd, e.DATA_DIR);
+  const secrets = loadSecrets(dataDir, {
+    apiKeys: {
+      ingest: e.TOUCHLINE_INGEST_KEY,
+      author: e.TOUCHLINE_AUTHOR_KEY,
+      review: e.TOUCHLINE_REVIEW_KEY,
+      admin: e.TOUCHLINE_ADMIN_KEY,
+    },
+    trackingKeys: e.TRACKING_KEYS,
+    create: options.createSecrets ?? true,
+  });
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    role: e.TOUCHLINE_ROLE,
+    logLevel: e.LOG_LEVEL,
+    dataDir,
+    templatesDir: path.resolve(cwd, e.TEMPLATES_DIR),
+    journeysDir: path.resolve(cwd, e.JOURNEYS_DIR),
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, embeddedPort: e.EMBEDDED_PG_PORT },
+    smtp: { url: e.SMTP_URL },
+    ingest: { maxBatchBytes: e.INGEST_MAX_BATCH_BYTES, maxMessageBytes: e.INGEST_MAX_MESSAGE_BYTES },
+    demo: { seed: e.DEMO_SEED, accounts: e.DEMO_ACCOUNTS },
+    sender: { name: e.SENDER_NAME, email: e.SENDER_EMAIL, address: e.SENDER_ADDRESS, contact: e.SENDER_CONTACT },
+    defaults: { locale: e.DEFAULT_LOCALE, timezone: e.DEFAULT_TIMEZONE },
+    secrets,
+  };
+}
+
+export function runsWorkers(config: Pick<Config, 'role'>): boolean {
+  return config.role === 'all' || config.role === 'worker';
+}
+
+export function servesHttp(config: Pick<Config, 'role'>): boolean {
+  return config.role === 'all' || config.role === 'api';
+}
+
+export function scopeKey(config: Config, scope: Scope): string {
+  return config.secrets.apiKeys[scope];
+}
+
+function stripEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}

@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+
+/** A query runner handed to repositories inside a transaction. */
+export interface Tx {
+  query<T = any>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
+
+/**
+ * Runs work in one transaction, retrying on deadlock or serialization failure (the work
+ * must be idempotent up to its commit, which database work inside one transaction is).
+ */
+@Injectable()
+export class Db {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  async transaction<T>(work: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.ds.transaction((m: EntityManager) => work(managerTx(m)));
+      } catch (err) {
+        const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
+        if (!code || !RETRYABLE.has(code) || attempt >= attempts) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  /** A single statement outside an explicit transaction. */
+  query<T = any>(sql: string, params?: unknown[]): Promise<T[]> {
+    return this.ds.query(sql, params);
+  }
+}
+
+function managerTx(m: EntityManager): Tx {
+  return { query: (sql, params) => m.query(sql, params) };
+}

@@ -1,0 +1,284 @@
+import { Injectable } from '@nestjs/common';
+import { Db, Tx } from '../database/db';
+import type { AccountFields, ContactFields } from './segment-mapping';
+import type { NormalizedMessage } from './normalize';
+
+export interface WriteResult {
+  inserted: number;
+  duplicates: number;
+}
+
+interface ContactRef {
+  id: string;
+  accountId: string | null;
+}
+
+/**
+ * Writes ingested messages. Track-only batches take two statements (resolve people, then
+ * events + rollups in one atomic statement); batches with identify/group run in one
+ * transaction. Rollups are upserted in key order so concurrent batches cannot deadlock.
+ */
+@Injectable()
+export class IngestionRepository {
+  constructor(private readonly db: Db) {}
+
+  async write(messages: NormalizedMessage[], receivedAt: Date): Promise<WriteResult> {
+    if (messages.every((m) => m.type === 'track')) {
+      return this.writeEvents({ query: (s, p) => this.db.query(s, p) }, messages, receivedAt);
+    }
+    return this.db.transaction(async (tx) => {
+      const known = await this.knownMessageIds(tx, messages.filter((m) => m.type !== 'track').map((m) => m.messageId));
+      const fresh = messages.filter((m) => m.type === 'track' || !known.has(m.messageId));
+      await this.applyIdentifies(tx, fresh.filter((m) => m.type === 'identify'), receivedAt);
+      await this.applyGroups(tx, fresh.filter((m) => m.type === 'group'), receivedAt);
+      return this.writeEvents(tx, messages, receivedAt);
+    });
+  }
+
+  private async knownMessageIds(tx: Tx, ids: string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const rows = await tx.query<{ message_id: string }>('SELECT message_id FROM events WHERE message_id = ANY($1::text[])', [ids]);
+    return new Set(rows.map((r) => r.message_id));
+  }
+
+  private async applyIdentifies(tx: Tx, messages: NormalizedMessage[], now: Date): Promise<void> {
+    const byUser = new Map<string, ContactFields & { at: Date }>();
+    for (const m of messages) {
+      if (!m.userId || !m.contact) continue; // anonymous identify: nothing to attach traits to
+      const prev = byUser.get(m.userId);
+      byUser.set(m.userId, { ...merge(prev, { ...m.contact, at: m.occurredAt }), at: prev && prev.at < m.occurredAt ? prev.at : m.occurredAt });
+    }
+    if (!byUser.size) return;
+    const rows = [...byUser.entries()].map(([externalId, c]) => ({
+      external_id: externalId,
+      email: c.email ?? null,
+      name: c.name ?? null,
+      role: c.role ?? null,
+      locale: c.locale ?? null,
+      timezone: c.timezone ?? null,
+      traits: c.traits,
+      consent_marketing: c.consentMarketing ?? null,
+      consent_source: c.consentSource ?? null,
+      consent_at: c.consentMarketing === undefined ? null : (c.consentAt ?? c.at.toISOString()),
+      // A backfilled identify dates the contact from the message, not from the import.
+      created_at: (c.at < now ? c.at : now).toISOString(),
+    }));
+    await tx.query(
+      `INSERT INTO contacts AS c (external_id, email, name, role, locale, timezone, traits,
+                                  consent_marketing, consent_source, consent_at, created_at, updated_at)
+       SELECT x.external_id, x.email, x.name, x.role, x.locale, x.timezone, COALESCE(x.traits, '{}'::jsonb),
+              x.consent_marketing, x.consent_source, x.consent_at, x.created_at, $2
+         FROM jsonb_to_recordset($1::jsonb) AS x(external_id text, email text, name text, role text, locale text,
+              timezone text, traits jsonb, consent_marketing boolean, consent_source text, consent_at timestamptz,
+              created_at timestamptz)
+        ORDER BY x.external_id
+       ON CONFLICT (external_id) DO UPDATE SET
+         email = COALESCE(EXCLUDED.email, c.email),
+         name = COALESCE(EXCLUDED.name, c.name),
+         role = COALESCE(EXCLUDED.role, c.role),
+         locale = COALESCE(EXCLUDED.locale, c.locale),
+         timezone = COALESCE(EXCLUDED.timezone, c.timezone),
+         traits = c.traits || EXCLUDED.traits,
+         consent_marketing = COALESCE(EXCLUDED.consent_marketing, c.consent_marketing),
+         consent_source = CASE WHEN EXCLUDED.consent_marketing IS NULL THEN c.consent_source ELSE EXCLUDED.consent_source END,
+         consent_at = CASE WHEN EXCLUDED.consent_marketing IS NULL THEN c.consent_at ELSE EXCLUDED.consent_at END,
+         created_at = LEAST(c.created_at, EXCLUDED.created_at),
+         updated_at = EXCLUDED.updated_at`,
+      [JSON.stringify(rows), now.toISOString()],
+    );
+  }
+
+  private async applyGroups(tx: Tx, messages: NormalizedMessage[], now: Date): Promise<void> {
+    if (!messages.length) return;
+    const byGroup = new Map<string, AccountFields>();
+    for (const m of messages) byGroup.set(m.groupId!, merge(byGroup.get(m.groupId!), m.account!));
+    const rows = [...byGroup.entries()].map(([externalId, a]) => ({
+      external_id: externalId,
+      name: a.name ?? null,
+      plan: a.plan ?? null,
+      mrr: a.mrr ?? null,
+      size_segment: a.sizeSegment ?? null,
+      region: a.region ?? null,
+      phase: a.phase ?? null,
+      contract_start: a.contractStart ?? null,
+      renewal_date: a.renewalDate ?? null,
+      csm_set: a.csmOwner !== undefined,
+      csm_owner: a.csmOwner ?? null,
+      high_touch: a.highTouch ?? null,
+      seats: a.seats ?? null,
+      timezone: a.timezone ?? null,
+      locale: a.locale ?? null,
+      traits: a.traits,
+    }));
+    const accounts = await this.resolveAccounts(tx, [...byGroup.keys()], now);
+    await tx.query(
+      `UPDATE accounts a SET
+         name = COALESCE(x.name, a.name),
+         plan = COALESCE(x.plan, a.plan),
+         mrr = COALESCE(x.mrr, a.mrr),
+         size_segment = COALESCE(x.size_segment, a.size_segment),
+         region = COALESCE(x.region, a.region),
+         phase = COALESCE(x.phase, a.phase),
+         contract_start = COALESCE(x.contract_start, a.contract_start),
+         renewal_date = COALESCE(x.renewal_date, a.renewal_date),
+         csm_owner = CASE WHEN x.csm_set THEN x.csm_owner ELSE a.csm_owner END,
+         high_touch = COALESCE(x.high_touch, a.high_touch),
+         seats = COALESCE(x.seats, a.seats),
+         timezone = COALESCE(x.timezone, a.timezone),
+         locale = COALESCE(x.locale, a.locale),
+         traits = a.traits || COALESCE(x.traits, '{}'::jsonb),
+         updated_at = $2
+        FROM jsonb_to_recordset($1::jsonb) AS x(external_id text, name text, plan text, mrr numeric, size_segment text,
+             region text, phase text, contract_start date, renewal_date date, csm_set boolean, csm_owner text,
+             high_touch boolean, seats integer, timezone text, locale text, traits jsonb)
+       WHERE a.external_id = x.external_id`,
+      [JSON.stringify(rows), now.toISOString()],
+    );
+    const links = messages.filter((m) => m.userId).map((m) => ({ user: m.userId!, group: m.groupId!, at: m.occurredAt.toISOString() }));
+    if (!links.length) return;
+    const contacts = await this.resolveContacts(tx, links.map((l) => l.user), now);
+    const pairs = links.map((l) => ({ contact_id: contacts.get(l.user)!.id, account_id: accounts.get(l.group)!, joined_at: l.at }));
+    await tx.query(
+      `INSERT INTO account_contacts (account_id, contact_id, joined_at)
+       SELECT x.account_id, x.contact_id, min(x.joined_at)
+         FROM jsonb_to_recordset($1::jsonb) AS x(account_id bigint, contact_id bigint, joined_at timestamptz)
+        GROUP BY 1, 2 ORDER BY 1, 2
+       ON CONFLICT (account_id, contact_id) DO NOTHING`,
+      [JSON.stringify(pairs)],
+    );
+    // A contact's primary account is the first one it joined. Usage recorded before that
+    // (account 0 in the rollups) moves to it, so early signals are not lost.
+    await tx.query(
+      `WITH first_link AS (
+         SELECT DISTINCT ON (x.contact_id) x.contact_id, x.account_id
+           FROM jsonb_to_recordset($1::jsonb) AS x(account_id bigint, contact_id bigint, joined_at timestamptz)
+          ORDER BY x.contact_id, x.joined_at
+       ), newly AS (
+         UPDATE contacts c SET account_id = f.account_id, updated_at = $2
+           FROM first_link f WHERE c.id = f.contact_id AND c.account_id IS NULL
+         RETURNING c.id, c.account_id
+       ), moved AS (
+         DELETE FROM event_rollups r USING newly n WHERE r.account_id = 0 AND r.contact_id = n.id
+         RETURNING n.account_id, r.event, r.day, r.contact_id, r.count, r.first_at, r.last_at
+       )
+       INSERT INTO event_rollups AS r (account_id, event, day, contact_id, count, first_at, last_at)
+       SELECT * FROM moved ORDER BY 1, 2, 3, 4
+       ON CONFLICT (account_id, event, day, contact_id) DO UPDATE SET
+         count = r.count + EXCLUDED.count,
+         first_at = LEAST(r.first_at, EXCLUDED.first_at),
+         last_at = GREATEST(r.last_at, EXCLUDED.last_at)`,
+      [JSON.stringify(pairs), now.toISOString()],
+    );
+  }
+
+  /** Contact ids (and primary accounts) by external id, creating stubs for unknown users. */
+  private async resolveContacts(tx: Tx, userIds: string[], now: Date): Promise<Map<string, ContactRef>> {
+    const ids = [...new Set(userIds)].sort();
+    const out = new Map<string, ContactRef>();
+    if (!ids.length) return out;
+    const rows = await tx.query<{ id: string; external_id: string; account_id: string | null }>(
+      `WITH ins AS (
+         INSERT INTO contacts (external_id, created_at, updated_at)
+         SELECT u, $2, $2 FROM unnest($1::text[]) AS u ORDER BY u
+         ON CONFLICT (external_id) DO NOTHING
+         RETURNING id, external_id, account_id
+       )
+       SELECT id, external_id, account_id FROM ins
+       UNION ALL
+       SELECT id, external_id, account_id FROM contacts WHERE external_id = ANY($1::text[])`,
+      [ids, now.toISOString()],
+    );
+    for (const r of rows) out.set(r.external_id, { id: r.id, accountId: r.account_id });
+    return out;
+  }
+
+  /** Account ids by external id, creating stubs for unknown groups. */
+  private async resolveAccounts(tx: Tx, groupIds: string[], now: Date): Promise<Map<string, string>> {
+    const ids = [...new Set(groupIds)].sort();
+    const out = new Map<string, string>();
+    if (!ids.length) return out;
+    const rows = await tx.query<{ id: string; external_id: string }>(
+      `WITH ins AS (
+         INSERT INTO accounts (external_id, created_at, updated_at)
+         SELECT g, $2, $2 FROM unnest($1::text[]) AS g ORDER BY g
+         ON CONFLICT (external_id) DO NOTHING
+         RETURNING id, external_id
+       )
+       SELECT id, external_id FROM ins
+       UNION ALL
+       SELECT id, external_id FROM accounts WHERE external_id = ANY($1::text[])`,
+      [ids, now.toISOString()],
+    );
+    for (const r of rows) out.set(r.external_id, r.id);
+    return out;
+  }
+
+  /** Raw events and their rollups in one statement: a re-sent messageId changes nothing. */
+  private async writeEvents(tx: Tx, messages: NormalizedMessage[], receivedAt: Date): Promise<WriteResult> {
+    const contacts = await this.resolveContacts(tx, messages.map((m) => m.userId).filter((u): u is string => !!u), receivedAt);
+    const accounts = await this.resolveAccounts(tx, messages.map((m) => m.groupId).filter((g): g is string => !!g), receivedAt);
+    const cols = {
+      messageId: [] as string[],
+      type: [] as string[],
+      name: [] as (string | null)[],
+      properties: [] as string[],
+      occurredAt: [] as string[],
+      accountId: [] as (string | null)[],
+      contactId: [] as (string | null)[],
+      anonymousId: [] as (string | null)[],
+    };
+    for (const m of messages) {
+      const contact = m.userId ? contacts.get(m.userId) : undefined;
+      cols.messageId.push(m.messageId);
+      cols.type.push(m.type);
+      cols.name.push(m.event ?? null);
+      cols.properties.push(JSON.stringify(m.properties));
+      cols.occurredAt.push(m.occurredAt.toISOString());
+      cols.accountId.push((m.groupId ? accounts.get(m.groupId) : undefined) ?? contact?.accountId ?? null);
+      cols.contactId.push(contact?.id ?? null);
+      cols.anonymousId.push(m.anonymousId ?? null);
+    }
+    const [row] = await tx.query<{ inserted: string }>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::bigint[], $8::text[])
+           AS t(message_id, type, name, properties, occurred_at, account_id, contact_id, anonymous_id)
+       ), ins AS (
+         INSERT INTO events (message_id, type, name, properties, occurred_at, received_at, account_id, contact_id, anonymous_id)
+         SELECT message_id, type, name, properties::jsonb, occurred_at, $9, account_id, contact_id, anonymous_id FROM input
+         ON CONFLICT (message_id) DO NOTHING
+         RETURNING type, name, occurred_at, account_id, contact_id
+       ), agg AS (
+         SELECT COALESCE(account_id, 0) AS account_id, name AS event, (occurred_at AT TIME ZONE 'UTC')::date AS day,
+                COALESCE(contact_id, 0) AS contact_id, count(*)::int AS n, min(occurred_at) AS first_at, max(occurred_at) AS last_at
+           FROM ins WHERE type = 'track' AND (account_id IS NOT NULL OR contact_id IS NOT NULL)
+          GROUP BY 1, 2, 3, 4
+       ), rolled AS (
+         INSERT INTO event_rollups AS r (account_id, event, day, contact_id, count, first_at, last_at)
+         SELECT account_id, event, day, contact_id, n, first_at, last_at FROM agg ORDER BY 1, 2, 3, 4
+         ON CONFLICT (account_id, event, day, contact_id) DO UPDATE SET
+           count = r.count + EXCLUDED.count,
+           first_at = LEAST(r.first_at, EXCLUDED.first_at),
+           last_at = GREATEST(r.last_at, EXCLUDED.last_at)
+         RETURNING 1
+       ), names AS (
+         INSERT INTO event_names (name, first_seen)
+         SELECT DISTINCT event, $9::timestamptz FROM agg ORDER BY 1
+         ON CONFLICT (name) DO NOTHING
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM rolled) + (SELECT count(*) FROM names) AS touched`,
+      [cols.messageId, cols.type, cols.name, cols.properties, cols.occurredAt, cols.accountId, cols.contactId, cols.anonymousId, receivedAt.toISOString()],
+    );
+    const inserted = Number(row.inserted);
+    return { inserted, duplicates: messages.length - inserted };
+  }
+}
+
+/** Later fields override earlier ones; traits merge. */
+function merge<T extends { traits: Record<string, unknown> }>(prev: T | undefined, next: T): T {
+  if (!prev) return next;
+  const out = { ...prev } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(next)) if (v !== undefined && k !== 'traits') out[k] = v;
+  out.traits = { ...prev.traits, ...next.traits };
+  return out as T;
+}
