@@ -1,0 +1,72 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TEST_KEYS } from '../support/app';
+import { freePort } from '../support/ports';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+export interface ServiceProcess {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** Runs the built service (dist/src/main.js) as its own process, as in production. */
+export async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const port = await freePort();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-bench-data-'));
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      DEMO_SEED: 'false',
+      TOUCHLINE_INGEST_KEY: TEST_KEYS.ingest,
+      TOUCHLINE_AUTHOR_KEY: TEST_KEYS.author,
+      TOUCHLINE_REVIEW_KEY: TEST_KEYS.review,
+      TOUCHLINE_ADMIN_KEY: TEST_KEYS.admin,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`service did not start: ${out}`)), 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Touchline is running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`service exited with ${code}: ${out}`)));
+  });
+  child.stdout!.resume();
+  return {
+    url,
+    pid: child.pid!,
+    child,
+    rssMb: () => {
+      const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return Math.round(kb / 102.4) / 10;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => {
+          fs.rmSync(dataDir, { recursive: true, force: true });
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
