@@ -1,0 +1,62 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { TrackingKey } from '../config/secrets';
+
+/**
+ * Signed tokens for links in email (open, click, unsubscribe, preferences, survey). A token
+ * is `<keyId>.<payload>.<mac>`: payload is base64url JSON, mac is HMAC-SHA256 over
+ * `<keyId>.<payload>` with that key. The first key signs; every key in the set verifies, so
+ * keys can rotate without breaking links already sent. Comparison is constant-time.
+ */
+export interface TokenPayload {
+  /** purpose: o(pen), c(lick), u(nsubscribe), p(references), s(urvey) */
+  k: 'o' | 'c' | 'u' | 'p' | 's';
+  /** message id */
+  m: string;
+  /** recipient contact id */
+  r: string;
+  /** click: target URL; survey: kind and score */
+  u?: string;
+  q?: string;
+  v?: number;
+}
+
+export type VerifyResult = { ok: true; payload: TokenPayload; keyId: string } | { ok: false; reason: string };
+
+const MAX_TOKEN_LENGTH = 4096;
+
+function mac(secret: string, data: string): Buffer {
+  return createHmac('sha256', secret).update(data).digest();
+}
+
+export function signToken(keys: TrackingKey[], payload: TokenPayload): string {
+  const key = keys[0];
+  if (!key) throw new Error('no tracking key configured');
+  const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+  const signed = `${key.id}.${body}`;
+  return `${signed}.${mac(key.secret, signed).toString('base64url')}`;
+}
+
+export function verifyToken(keys: TrackingKey[], token: string, purpose?: TokenPayload['k']): VerifyResult {
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'malformed token' };
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) return { ok: false, reason: 'malformed token' };
+  const [keyId, body, sig] = parts;
+  const key = keys.find((k) => k.id === keyId);
+  if (!key) return { ok: false, reason: 'unknown signing key' };
+  const expected = mac(key.secret, `${keyId}.${body}`);
+  const given = Buffer.from(sig, 'base64url');
+  // Only the canonical encoding counts: otherwise unused trailing bits would let a second spelling pass.
+  if (given.toString('base64url') !== sig) return { ok: false, reason: 'bad signature' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad signature' };
+  let payload: TokenPayload;
+  try {
+    payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TokenPayload;
+  } catch {
+    return { ok: false, reason: 'malformed token' };
+  }
+  if (!payload || typeof payload !== 'object' || typeof payload.m !== 'string' || typeof payload.r !== 'string') {
+    return { ok: false, reason: 'malformed token' };
+  }
+  if (purpose && payload.k !== purpose) return { ok: false, reason: 'token is for another purpose' };
+  return { ok: true, payload, keyId };
+}

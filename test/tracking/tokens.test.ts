@@ -1,0 +1,32 @@
+import fc from 'fast-check';
+import { signToken, verifyToken } from '../../src/tracking/tokens';
+
+const k1 = { id: 'k1', secret: 'old-secret-0123456789abcdef' };
+const k2 = { id: 'k2', secret: 'new-secret-0123456789abcdef' };
+
+describe('tracking tokens', () => {
+  it('round-trips and verifies with every key of the set (rotation keeps old links working)', () => {
+    const old = signToken([k1], { k: 'c', m: '42', r: '7', u: 'https://example.com/a' });
+    expect(verifyToken([k2, k1], old, 'c')).toMatchObject({ ok: true, keyId: 'k1', payload: { m: '42', r: '7', u: 'https://example.com/a' } });
+    const fresh = signToken([k2, k1], { k: 'o', m: '1', r: '2' });
+    expect(fresh.startsWith('k2.')).toBe(true);
+  });
+
+  it('refuses a removed key, another purpose, and any altered character', () => {
+    const t = signToken([k1], { k: 'u', m: '42', r: '7' });
+    expect(verifyToken([k2], t)).toEqual({ ok: false, reason: 'unknown signing key' });
+    expect(verifyToken([k1], t, 'c')).toEqual({ ok: false, reason: 'token is for another purpose' });
+    fc.assert(
+      fc.property(fc.nat(t.length - 1), fc.constantFrom(...'ABCxyz019-_'.split('')), (i, ch) => {
+        fc.pre(t[i] !== ch && t[i] !== '.');
+        const forged = t.slice(0, i) + ch + t.slice(i + 1);
+        return verifyToken([k1], forged).ok === false;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never accepts random strings', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => verifyToken([k1, k2], s).ok === false), { numRuns: 2000 });
+  });
+});
