@@ -32,7 +32,36 @@ export class HealthAndGuards1763830000000 implements MigrationInterface {
       )`);
   }
 
+    // Hand-offs (トスアップ): tasks a journey creates for the account's CSM, with the signals
+    // at that moment; the webhook that notifies the CSM is retried from here.
+    await q.query(`
+      CREATE TABLE handoffs (
+        id                 bigserial PRIMARY KEY,
+        idempotency_key    text NOT NULL UNIQUE,
+        account_id         bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        contact_id         bigint REFERENCES contacts(id) ON DELETE SET NULL,
+        enrollment_id      bigint,
+        journey_key        text,
+        step_id            text,
+        reason             text NOT NULL,
+        signals            jsonb NOT NULL DEFAULT '{}'::jsonb,
+        status             text NOT NULL DEFAULT 'open' CHECK (status IN ('open','acknowledged','closed')),
+        assignee           text,
+        outcome            text,
+        webhook_status     text NOT NULL DEFAULT 'none' CHECK (webhook_status IN ('none','pending','delivered','failed')),
+        webhook_attempts   integer NOT NULL DEFAULT 0,
+        webhook_next_at    timestamptz,
+        webhook_last_error text,
+        created_at         timestamptz NOT NULL,
+        acknowledged_at    timestamptz,
+        closed_at          timestamptz
+      )`);
+    await q.query(`CREATE INDEX handoffs_account_idx ON handoffs (account_id, created_at DESC)`);
+    await q.query(`CREATE INDEX handoffs_open_idx ON handoffs (assignee, created_at DESC) WHERE status <> 'closed'`);
+    await q.query(`CREATE INDEX handoffs_webhook_idx ON handoffs (webhook_next_at) WHERE webhook_status = 'pending'`);
+  }
+
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE sending_pauses, account_health`);
+    await q.query(`DROP TABLE handoffs, sending_pauses, account_health`);
   }
 }
