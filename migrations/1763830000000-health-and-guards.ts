@@ -30,7 +30,6 @@ export class HealthAndGuards1763830000000 implements MigrationInterface {
         details    jsonb NOT NULL DEFAULT '{}'::jsonb,
         created_at timestamptz NOT NULL
       )`);
-  }
 
     // Hand-offs (トスアップ): tasks a journey creates for the account's CSM, with the signals
     // at that moment; the webhook that notifies the CSM is retried from here.
