@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { CONFIG } from '../config/config.module';
+import type { Config } from '../config/config';
+import { DeliveryWorker } from './delivery.worker';
+import { DispatchRepository } from './dispatch.repository';
+import { Dispatcher } from './dispatcher';
+import { createMailTransport, MailTransport } from './mail-transport';
+import { OutboxRepository } from './outbox.repository';
+import { OutboxService } from './outbox.service';
+import { RateLimiter } from './rate-limiter';
+import { RateRepository } from './rate.repository';
+import { UnsubscribeController } from './unsubscribe.controller';
+import { UnsubscribeRepository } from './unsubscribe.repository';
+import { UnsubscribeService } from './unsubscribe.service';
+
+/** The outbox and its dispatcher, transports, rate limit and one-click unsubscribe. */
+@Module({
+  controllers: [UnsubscribeController],
+  providers: [
+    OutboxRepository,
+    OutboxService,
+    DispatchRepository,
+    RateRepository,
+    RateLimiter,
+    UnsubscribeRepository,
+    UnsubscribeService,
+    { provide: MailTransport, inject: [CONFIG], useFactory: (config: Config) => createMailTransport(config) },
+  ],
+  exports: [OutboxService, MailTransport],
+})
+export class DeliveryModule {}
