@@ -65,6 +65,8 @@ const sqlList = (statuses: string[]) => statuses.map((s) => `'${s}'`).join(',');
 // Every gate outcome leaves the same states as a claim (see message-state.ts).
 const CLAIMABLE = sqlList(from('claim'));
 
+// UPDATE … RETURNING statements are wrapped in a CTE so that the driver answers plain rows.
+
 /** The dispatcher's reviewed SQL: claims, gate facts, outcomes, lease recovery, pauses. */
 @Injectable()
 export class DispatchRepository {
@@ -139,7 +141,7 @@ export class DispatchRepository {
   async applyDecisions(tx: Tx, now: Date, leaseUntil: Date, worker: string, decisions: GateDecisionRow[]): Promise<ClaimedMessage[]> {
     if (!decisions.length) return [];
     return tx.query(
-      `UPDATE messages m SET
+      `WITH u AS (UPDATE messages m SET
           status = d.status,
           reason = d.reason,
           scheduled_at = COALESCE(d.until, m.scheduled_at),
@@ -154,7 +156,8 @@ export class DispatchRepository {
        WHERE m.id = d.id AND m.status IN (${CLAIMABLE})
        RETURNING CASE WHEN d.status = '${to('claim')}' THEN m.id::text END AS id,
                  m.contact_id::text, m.account_id::text, m.to_email, m.template, m.template_version, m.locale,
-                 m.category, m.context, m.attempts, m.first_attempt_at, m.message_id_header`,
+                 m.category, m.context, m.attempts, m.first_attempt_at, m.message_id_header)
+       SELECT * FROM u`,
       [now, leaseUntil, worker, decisions.map((d) => d.id), decisions.map((d) => d.status), decisions.map((d) => d.reason), decisions.map((d) => d.until), decisions.map((d) => d.messageIdHeader)],
     ).then((rows: ClaimedMessage[]) => rows.filter((r) => r.id !== null));
   }
@@ -165,9 +168,9 @@ export class DispatchRepository {
    */
   async markStarted(ids: string[], now: Date, leaseUntil: Date, worker: string): Promise<Set<string>> {
     const rows = await this.db.query<{ id: string }>(
-      `UPDATE messages SET send_started_at = $2, lease_until = $3
+      `WITH u AS (UPDATE messages SET send_started_at = $2, lease_until = $3
         WHERE id = ANY($1::bigint[]) AND status = 'sending' AND leased_by = $4
-        RETURNING id::text`,
+        RETURNING id::text) SELECT id FROM u`,
       [ids, now, leaseUntil, worker],
     );
     return new Set(rows.map((r) => r.id));
@@ -234,7 +237,7 @@ export class DispatchRepository {
   async recoverExpired(now: Date, ambiguous: 'retry' | 'review'): Promise<{ requeued: number; ambiguous: number }> {
     const ambiguousStatus = to(ambiguous === 'retry' ? 'lease_expired_ambiguous_retry' : 'lease_expired_ambiguous_review');
     const rows = await this.db.query<{ ambiguous: boolean }>(
-      `UPDATE messages SET
+      `WITH u AS (UPDATE messages SET
           status = CASE WHEN send_started_at IS NULL THEN '${to('lease_expired')}' ELSE $2 END,
           reason = CASE WHEN send_started_at IS NULL THEN 'lease expired before sending (dispatcher ' || coalesce(leased_by, '?') || ' stopped); queued again'
                         ELSE 'lease expired after it was offered to SMTP at ' || to_char(send_started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
@@ -243,7 +246,7 @@ export class DispatchRepository {
           attempts = CASE WHEN send_started_at IS NULL THEN greatest(attempts - 1, 0) ELSE attempts END,
           lease_until = NULL, leased_by = NULL, send_started_at = NULL, updated_at = $1
         WHERE status = 'sending' AND lease_until < $1
-        RETURNING (reason LIKE 'lease expired after%') AS ambiguous`,
+        RETURNING (reason LIKE 'lease expired after%') AS ambiguous) SELECT ambiguous FROM u`,
       [now, ambiguousStatus],
     );
     const amb = rows.filter((r) => r.ambiguous).length;
@@ -253,9 +256,9 @@ export class DispatchRepository {
   /** Pauses all sending because the provider is unreachable (never overrides another pause). */
   async pauseForOutage(now: Date, until: Date, error: string): Promise<void> {
     await this.db.query(
-      `INSERT INTO sending_pauses (kind, reason, details, created_at) VALUES ('all', 'provider_outage', $3::jsonb, $1)
+      `INSERT INTO sending_pauses (kind, reason, details, created_at) VALUES ('all', 'provider_outage', $2::jsonb, $1)
        ON CONFLICT (kind) DO UPDATE SET details = EXCLUDED.details WHERE sending_pauses.reason = 'provider_outage'`,
-      [now, until, JSON.stringify({ until: until.toISOString(), waitMs: until.getTime() - now.getTime(), error: error.slice(0, 500) })],
+      [now, JSON.stringify({ until: until.toISOString(), waitMs: until.getTime() - now.getTime(), error: error.slice(0, 500) })],
     );
   }
 

@@ -149,6 +149,7 @@ export class Dispatcher {
     const d = this.config.delivery;
     const writer = new OutcomeWriter(this.repo, this.clock, this.worker);
     const inFlight = new Set<Promise<void>>();
+    let pausing: Promise<void> = Promise.resolve();
     const state: { outage: SendFailure | null } = { outage: null };
     const group = Math.max(1, d.concurrency);
     for (let start = 0; start < claimed.length; start += group) {
@@ -191,7 +192,7 @@ export class Dispatcher {
               const failure = classifySendError(err);
               if (failure.kind === 'outage' && !state.outage) {
                 state.outage = failure;
-                void this.startOutage(failure);
+                pausing = this.startOutage(failure);
               }
               this.recordFailure(writer, m, email, failure, result);
             },
@@ -202,6 +203,7 @@ export class Dispatcher {
     }
     await Promise.all(inFlight);
     await writer.flush();
+    await pausing;
   }
 
   private async startOutage(failure: SendFailure): Promise<void> {

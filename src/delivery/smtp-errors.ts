@@ -4,7 +4,7 @@
  *
  * - `outage`: the provider cannot be reached or refuses us as a client (connection, TLS,
  *   authentication, greeting): nothing about this recipient; pause sending, lose nothing.
- * - `temporary`: 4yz, throttling: retry this message later with backoff.
+ * - `temporary`: 4yz (421 throttling included): retry this message later with backoff.
  * - `permanent`: 5yz on the recipient: fail it and hard-bounce-suppress the address.
  * - `policy`: 5.7.x (blocked as spam, DMARC, relay denied): fail it and report it, but the
  *   address itself is fine, so no suppression.
@@ -45,19 +45,19 @@ export function classifySendError(error: unknown): SendFailure {
     return { kind: OUTAGE_CODES.has(err.code ?? '') || !err.code ? 'outage' : 'temporary', response };
   }
   const command = (rcpt?.command ?? err.command ?? '').toUpperCase();
+  // Replies to the session itself (greeting, EHLO, STARTTLS, AUTH) are about us as a client, not the recipient.
+  const session = /^(CONN|EHLO|HELO|AUTH|STARTTLS|GREETING)/.test(command);
   if (code >= 400 && code < 500) {
-    // A 421 at greeting/auth, or any reply before the envelope, is the server refusing us.
-    if (code === 421 && (command === 'CONN' || command === 'EHLO' || command === 'HELO' || command === 'AUTH' || command === '')) {
-      return { kind: 'outage', code, status, response };
-    }
+    // 421 included: nodemailer reports it as a closed connection (ECONNECTION, "CONN") wherever
+    // it came, and it is the server throttling us, so back off per message rather than pause.
     return { kind: 'temporary', code, status, response };
   }
   if (code >= 500 && code < 600) {
     if (code === 503) return { kind: 'temporary', code, status, response };
+    if (session) return { kind: 'outage', code, status, response };
     if (status?.startsWith('5.7.') || (!status && /\b(spam|policy|blocked|blacklist|blocklist|dmarc|spf|reputation)\b/i.test(response))) {
       return { kind: 'policy', code, status, response };
     }
-    if (command === 'AUTH' || command === 'CONN' || command === 'EHLO' || command === 'HELO') return { kind: 'outage', code, status, response };
     const recipientProblem = status ? /^5\.(1\.\d+|2\.1|2\.2)$/.test(status) || status === '5.0.0' : [550, 551, 553].includes(code);
     const onRecipient = command === 'RCPT TO' || command === '' || command === 'DATA';
     if (recipientProblem && onRecipient) return { kind: 'permanent', code, status, response };

@@ -55,9 +55,9 @@ export class UnsubscribeRepository {
         );
       }
       const updated = await tx.query(
-        `UPDATE messages SET status = '${to('unsubscribed')}', reason = 'address suppressed: unsubscribed (' || $2 || ')', updated_at = $3
+        `WITH u AS (UPDATE messages SET status = '${to('unsubscribed')}', reason = 'address suppressed: unsubscribed (' || $2 || ')', updated_at = $3
           WHERE lower(to_email) = $1 AND status IN (${PENDING}) AND category = 'marketing'
-          RETURNING id`,
+          RETURNING id) SELECT id FROM u`,
         [t.email, source, now],
       );
       return { created: created.length > 0, suppressedMessages: updated.length };
