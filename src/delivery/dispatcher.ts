@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { Clock } from '../common/clock';
 import { CONFIG } from '../config/config.module';
 import type { Config } from '../config/config';
@@ -151,7 +152,9 @@ export class Dispatcher {
     const inFlight = new Set<Promise<void>>();
     let pausing: Promise<void> = Promise.resolve();
     const state: { outage: SendFailure | null } = { outage: null };
-    const group = Math.max(1, d.concurrency);
+    // Over SMTP, no more in flight than pooled connections: a send nodemailer queued inside the
+    // pool would leave later, outside its rate slot.
+    const group = Math.max(1, this.transport.kind === 'smtp' ? Math.min(d.concurrency, this.config.smtp.pool.maxConnections) : d.concurrency);
     for (let start = 0; start < claimed.length; start += group) {
       const slice = claimed.slice(start, start + group);
       if (state.outage) {
@@ -170,7 +173,8 @@ export class Dispatcher {
       const now = this.clock.now();
       const held = await this.repo.markStarted(ready.map((r) => r.m.id), now, new Date(now.getTime() + d.leaseMs), this.worker);
       const mine = ready.filter((r) => held.has(r.m.id));
-      const slots = await this.limiter.reserve(mine.length);
+      let slots = await this.limiter.reserve(mine.length);
+      let first = 0; // index of mine[] that slot 0 of `slots` belongs to
       for (let i = 0; i < mine.length; i++) {
         while (inFlight.size >= group) await Promise.race(inFlight);
         const { m, mail, email } = mine[i];
@@ -179,7 +183,12 @@ export class Dispatcher {
           writer.push(released(m.id, `not attempted: the mail provider is unreachable (${outage.response})`));
           continue;
         }
-        await waitUntil(slots.at(i));
+        if (performance.now() > slots.at(i - first) + slots.toleranceMs) {
+          // Missed the slot (waiting for a free connection): take fresh ones for the rest.
+          slots = await this.limiter.reserve(mine.length - i);
+          first = i;
+        }
+        await waitUntil(slots.at(i - first));
         const p = this.transport
           .send(mail)
           .then(

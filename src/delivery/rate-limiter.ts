@@ -8,6 +8,8 @@ import { RateRepository } from './rate.repository';
 export interface Reservation {
   count: number;
   at(i: number): number;
+  /** How late a slot may still be used (half an interval); a later send must reserve again. */
+  toleranceMs: number;
 }
 
 /**
@@ -17,7 +19,9 @@ export interface Reservation {
  * starts, measured on the database's clock; the dispatcher then waits on its own monotonic
  * clock. Slots are spaced exactly 1/rate apart and never handed out twice, so the rate holds
  * however many dispatchers run; slots a dispatcher does not use are simply lost (the
- * limiter can only err on the slow side). Idle time earns no burst credit.
+ * limiter can only err on the slow side). A send that would start more than half an
+ * interval after its slot reserves a new one instead (late sends would crowd the slots of
+ * others). Idle time earns no burst credit.
  */
 @Injectable()
 export class RateLimiter {
@@ -32,13 +36,13 @@ export class RateLimiter {
 
   async reserve(n: number): Promise<Reservation> {
     const now = performance.now();
-    if (this.unlimited || n <= 0) return { count: n, at: () => now };
+    if (this.unlimited || n <= 0) return { count: n, at: () => now, toleranceMs: Infinity };
     const intervalMs = 1000 / this.config.delivery.ratePerSecond;
     const aheadMs = await this.repo.advance('smtp', n * intervalMs);
     const base = performance.now();
     // The row now ends `aheadMs` from the database's present; our block is its last n slots.
     const first = base + aheadMs - n * intervalMs;
-    return { count: n, at: (i) => first + i * intervalMs };
+    return { count: n, at: (i) => first + i * intervalMs, toleranceMs: intervalMs / 2 };
   }
 }
 
