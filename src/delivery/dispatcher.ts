@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { Clock } from '../common/clock';
 import { CONFIG } from '../config/config.module';
 import type { Config } from '../config/config';
@@ -13,7 +12,7 @@ import { buildHeaders, messageIdFor, unsubscribeToken, unsubscribeUrl } from './
 import { MailTransport, OutgoingMail } from './mail-transport';
 import { MessageRenderer, RenderedEmail } from './message-renderer';
 import { OutcomeWriter } from './outcome-writer';
-import { RateLimiter, waitUntil } from './rate-limiter';
+import { RateLimiter } from './rate-limiter';
 import { resolveTimeZone } from './send-window';
 import { classifySendError, retryDelay, SendFailure } from './smtp-errors';
 
@@ -155,40 +154,25 @@ export class Dispatcher {
     // Over SMTP, no more in flight than pooled connections: a send nodemailer queued inside the
     // pool would leave later, outside its rate slot.
     const group = Math.max(1, this.transport.kind === 'smtp' ? Math.min(d.concurrency, this.config.smtp.pool.maxConnections) : d.concurrency);
-    for (let start = 0; start < claimed.length; start += group) {
-      const slice = claimed.slice(start, start + group);
-      if (state.outage) {
-        for (const m of slice) writer.push(released(m.id, `not attempted: the mail provider is unreachable (${state.outage.response})`));
-        continue;
-      }
-      const rendered = await Promise.all(slice.map((m) => this.render(m)));
-      const ready: Array<{ m: ClaimedMessage; mail: OutgoingMail; email: RenderedEmail }> = [];
-      rendered.forEach((r, i) => {
-        if ('error' in r) {
-          writer.push({ ...blank(slice[i].id, 'render_failed'), reason: `render failed: ${r.error}`, error: r.error });
-          result.other++;
-        } else ready.push({ m: slice[i], ...r });
-      });
-      if (!ready.length) continue;
-      const now = this.clock.now();
-      const held = await this.repo.markStarted(ready.map((r) => r.m.id), now, new Date(now.getTime() + d.leaseMs), this.worker);
-      const mine = ready.filter((r) => held.has(r.m.id));
-      let slots = await this.limiter.reserve(mine.length);
-      let first = 0; // index of mine[] that slot 0 of `slots` belongs to
-      for (let i = 0; i < mine.length; i++) {
+    const groups: ClaimedMessage[][] = [];
+    for (let i = 0; i < claimed.length; i += group) groups.push(claimed.slice(i, i + group));
+    const releaseAll = (list: Array<{ m: ClaimedMessage }>, outage: SendFailure) => {
+      for (const { m } of list) writer.push(released(m.id, `not attempted: the mail provider is unreachable (${outage.response})`));
+    };
+    // The next group is rendered and marked started while this one is sending.
+    let next: Promise<Prepared[]> | null = this.prepare(groups[0], writer, result);
+    for (let k = 0; k < groups.length; k++) {
+      const ready: Prepared[] = await next!;
+      next = k + 1 < groups.length ? this.prepare(groups[k + 1], writer, result) : null;
+      for (let i = 0; i < ready.length; i++) {
         while (inFlight.size >= group) await Promise.race(inFlight);
-        const { m, mail, email } = mine[i];
+        if (!state.outage) await this.limiter.acquire();
         const outage = state.outage as SendFailure | null; // set by a send callback meanwhile
         if (outage) {
-          writer.push(released(m.id, `not attempted: the mail provider is unreachable (${outage.response})`));
-          continue;
+          releaseAll(ready.slice(i), outage);
+          break;
         }
-        if (performance.now() > slots.at(i - first) + slots.toleranceMs) {
-          // Missed the slot (waiting for a free connection): take fresh ones for the rest.
-          slots = await this.limiter.reserve(mine.length - i);
-          first = i;
-        }
-        await waitUntil(slots.at(i - first));
+        const { m, mail, email } = ready[i];
         const p = this.transport
           .send(mail)
           .then(
@@ -213,6 +197,23 @@ export class Dispatcher {
     await Promise.all(inFlight);
     await writer.flush();
     await pausing;
+  }
+
+  /** Renders a group and records that it is about to be offered to SMTP (renewing the lease). */
+  private async prepare(slice: ClaimedMessage[], writer: OutcomeWriter, result: TickResult): Promise<Prepared[]> {
+    const rendered = await Promise.all(slice.map((m) => this.render(m)));
+    const ready: Prepared[] = [];
+    rendered.forEach((r, i) => {
+      if ('error' in r) {
+        writer.push({ ...blank(slice[i].id, 'render_failed'), reason: `render failed: ${r.error}`, error: r.error });
+        result.other++;
+      } else ready.push({ m: slice[i], ...r });
+    });
+    if (!ready.length) return [];
+    const now = this.clock.now();
+    const held = await this.repo.markStarted(ready.map((r) => r.m.id), now, new Date(now.getTime() + this.config.delivery.leaseMs), this.worker);
+    // Any other was taken back by lease recovery (this dispatcher stalled): not ours to send.
+    return ready.filter((r) => held.has(r.m.id));
   }
 
   private async startOutage(failure: SendFailure): Promise<void> {
@@ -286,6 +287,12 @@ export class Dispatcher {
       return { error: (err as Error).message ?? String(err) };
     }
   }
+}
+
+interface Prepared {
+  m: ClaimedMessage;
+  mail: OutgoingMail;
+  email: RenderedEmail;
 }
 
 function push(map: Map<string, number[]>, key: string, t: number) {

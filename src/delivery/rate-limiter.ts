@@ -4,14 +4,6 @@ import { CONFIG } from '../config/config.module';
 import type { Config } from '../config/config';
 import { RateRepository } from './rate.repository';
 
-/** Send slots reserved by one dispatcher: slot i may be used from `at(i)` (performance.now() ms). */
-export interface Reservation {
-  count: number;
-  at(i: number): number;
-  /** How late a slot may still be used (half an interval); a later send must reserve again. */
-  toleranceMs: number;
-}
-
 /**
  * The global send-rate limit, shared by every dispatcher process through PostgreSQL: a
  * generic cell-rate algorithm (GCRA) on one row. A reservation of n slots moves the row's
@@ -19,9 +11,12 @@ export interface Reservation {
  * starts, measured on the database's clock; the dispatcher then waits on its own monotonic
  * clock. Slots are spaced exactly 1/rate apart and never handed out twice, so the rate holds
  * however many dispatchers run; slots a dispatcher does not use are simply lost (the
- * limiter can only err on the slow side). A send that would start more than half an
- * interval after its slot reserves a new one instead (late sends would crowd the slots of
- * others). Idle time earns no burst credit.
+ * limiter can only err on the slow side). Idle time earns no burst credit.
+ *
+ * A dispatcher asks for a slot only when a connection is free and the message is ready, so
+ * a slot is never used late (a late send would crowd the slots of others). Requests that
+ * arrive while a reservation is on its way to the database are gathered into the next one:
+ * one round trip serves every send that became ready meanwhile.
  */
 @Injectable()
 export class RateLimiter {
@@ -30,19 +25,45 @@ export class RateLimiter {
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
+  private waiting: Array<() => void> = [];
+  private reserving = false;
+
   get unlimited(): boolean {
     return this.config.delivery.ratePerSecond <= 0;
   }
 
-  async reserve(n: number): Promise<Reservation> {
-    const now = performance.now();
-    if (this.unlimited || n <= 0) return { count: n, at: () => now, toleranceMs: Infinity };
-    const intervalMs = 1000 / this.config.delivery.ratePerSecond;
-    const aheadMs = await this.repo.advance('smtp', n * intervalMs);
-    const base = performance.now();
-    // The row now ends `aheadMs` from the database's present; our block is its last n slots.
-    const first = base + aheadMs - n * intervalMs;
-    return { count: n, at: (i) => first + i * intervalMs, toleranceMs: intervalMs / 2 };
+  /** Resolves at the moment this caller may hand one message to SMTP. */
+  acquire(): Promise<void> {
+    if (this.unlimited) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.waiting.push(resolve);
+      if (!this.reserving) void this.reserveWaiting();
+    });
+  }
+
+  private async reserveWaiting(): Promise<void> {
+    this.reserving = true;
+    try {
+      while (this.waiting.length) {
+        const batch = this.waiting;
+        this.waiting = [];
+        const intervalMs = 1000 / this.config.delivery.ratePerSecond;
+        let aheadMs: number;
+        try {
+          aheadMs = await this.repo.advance('smtp', batch.length * intervalMs);
+        } catch {
+          // The database is unreachable: wait and ask again rather than send unmetered.
+          this.waiting.unshift(...batch);
+          await new Promise((r) => setTimeout(r, 1000));
+          continue;
+        }
+        // The row now ends `aheadMs` after the database's present; our block is its last n slots.
+        const first = performance.now() + aheadMs - batch.length * intervalMs;
+        batch.forEach((resolve, i) => void waitUntil(first + i * intervalMs).then(resolve));
+      }
+    } finally {
+      this.reserving = false;
+    }
   }
 }
 

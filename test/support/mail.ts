@@ -1,3 +1,4 @@
+import Handlebars from 'handlebars';
 import { ParsedMail, simpleParser } from 'mailparser';
 import { performance } from 'node:perf_hooks';
 import { SMTPServer, SMTPServerAddress } from 'smtp-server';
@@ -79,3 +80,39 @@ export class TestRenderer extends MessageRenderer {
   }
 }
 
+
+/**
+ * A Handlebars renderer with a realistic email (compiled once, three passes per recipient),
+ * standing in for the templates capability where it is not wired (benchmark baseline and
+ * dispatcher alike use it, so the comparison is fair).
+ */
+export class HandlebarsRenderer extends MessageRenderer {
+  private readonly subject: Handlebars.TemplateDelegate;
+  private readonly html: Handlebars.TemplateDelegate;
+  private readonly text: Handlebars.TemplateDelegate;
+
+  constructor() {
+    super();
+    const hb = Handlebars.create();
+    this.subject = hb.compile('{{name}}さん、{{account}}のレポート機能をまだお使いでないようです');
+    const rows = Array.from({ length: 12 }, (_, i) => `<tr><td style="padding:8px 16px;font-family:Helvetica,Arial,sans-serif;font-size:14px;color:#333">Tip ${i + 1}: {{name}}, try feature ${i + 1} in {{account}} — it saves time for teams like yours.</td></tr>`).join('\n');
+    this.html = hb.compile(
+      `<!doctype html><html><head><meta charset="utf-8"><title>{{subject}}</title></head><body style="margin:0;background:#f4f4f4">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center"><table width="600" style="background:#fff">
+<tr><td style="padding:24px 16px;font-size:20px;font-weight:bold">{{name}}さん、こんにちは</td></tr>
+<tr><td style="padding:8px 16px">{{account}} では過去30日で {{logins}} 回ログインがありました。</td></tr>
+${rows}
+<tr><td style="padding:16px"><a href="{{cta}}" style="background:#1a73e8;color:#fff;padding:12px 20px;text-decoration:none;border-radius:4px">レポートを作成する</a></td></tr>
+<tr><td style="padding:16px;font-size:11px;color:#888">{{sender}} · 配信停止: <a href="{{unsubscribe}}">{{unsubscribe}}</a></td></tr>
+</table></td></tr></table></body></html>`,
+    );
+    this.text = hb.compile(`{{name}}さん、こんにちは\n\n{{account}} では過去30日で {{logins}} 回ログインがありました。\n\nレポートを作成する: {{cta}}\n\n--\n{{sender}}\n配信停止: {{unsubscribe}}\n`);
+  }
+
+  async render(input: RenderInput, links: MessageLinks): Promise<RenderedEmail> {
+    const c = input.context as Record<string, unknown>;
+    const data = { name: c.name, account: c.account, logins: c.logins, cta: `https://app.example.com/reports/new?u=${input.contactId}`, unsubscribe: links.unsubscribeUrl, sender: 'Touchline Demo Co., Ltd.', subject: '' };
+    const subject = this.subject(data);
+    return { templateVersion: 'bench-1', subject, html: this.html({ ...data, subject }), text: this.text(data) };
+  }
+}
