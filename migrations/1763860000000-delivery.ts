@@ -9,6 +9,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   and is safe to queue again, one with it may have been accepted (see README, guarantees).
  * - `delivery_rate` holds one row per limiter: the theoretical arrival time of the next send
  *   (GCRA). Every dispatcher reserves its send slots from it, so the rate holds across processes.
+ *   UNLOGGED: it is updated for every few sends and needs no durability (after a database
+ *   crash it is empty and the limiter simply starts again from the present).
  */
 export class Delivery1763860000000 implements MigrationInterface {
   name = 'Delivery1763860000000';
@@ -21,7 +23,7 @@ export class Delivery1763860000000 implements MigrationInterface {
     // Unsubscribe suppresses every queued message to the address at once.
     await q.query(`CREATE INDEX messages_pending_email_idx ON messages (lower(to_email)) WHERE status IN ('queued','deferred')`);
     await q.query(`
-      CREATE TABLE delivery_rate (
+      CREATE UNLOGGED TABLE delivery_rate (
         name text PRIMARY KEY,
         tat  timestamptz NOT NULL
       )`);

@@ -41,7 +41,7 @@ export async function run(args: string[]): Promise<void> {
       TOUCHLINE_INGEST_KEY: TEST_KEYS.ingest, TOUCHLINE_AUTHOR_KEY: TEST_KEYS.author, TOUCHLINE_REVIEW_KEY: TEST_KEYS.review, TOUCHLINE_ADMIN_KEY: TEST_KEYS.admin,
       SMTP_URL: sink.url, SMTP_POOL_CONNECTIONS: String(connections), SMTP_POOL_MESSAGES: '100000',
       // The rate limiter stays in the path (one reservation per group), set far above what is reachable.
-      DELIVERY_RATE_PER_SECOND: '5000', DELIVERY_BATCH_SIZE: '500', DELIVERY_CONCURRENCY: String(connections),
+      DELIVERY_RATE_PER_SECOND: String(opt('rate', 5000)), DELIVERY_BATCH_SIZE: '500', DELIVERY_CONCURRENCY: String(connections),
       DELIVERY_SEND_WINDOW: 'always', DELIVERY_CAPS: 'contact:2/7d,contact:1/1d',
     },
     { cwd: ROOT },
