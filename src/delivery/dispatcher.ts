@@ -166,30 +166,35 @@ export class Dispatcher {
       next = k + 1 < groups.length ? this.prepare(groups[k + 1], writer, result) : null;
       for (let i = 0; i < ready.length; i++) {
         while (inFlight.size >= group) await Promise.race(inFlight);
-        if (!state.outage) await this.limiter.acquire();
-        const outage = state.outage as SendFailure | null; // set by a send callback meanwhile
-        if (outage) {
-          releaseAll(ready.slice(i), outage);
+        const early = state.outage as SendFailure | null; // set by a send callback meanwhile
+        if (early) {
+          releaseAll(ready.slice(i), early);
           break;
         }
         const { m, mail, email } = ready[i];
-        const p = this.transport
-          .send(mail)
-          .then(
-            (receipt) => {
-              writer.push({ ...blank(m.id, 'accepted'), smtpResponse: receipt.response, templateVersion: email.templateVersion, subject: email.subject });
-              result.sent++;
-              deliveryOutcomes.inc({ outcome: 'sent' });
-            },
-            (err: unknown) => {
-              const failure = classifySendError(err);
-              if (failure.kind === 'outage' && !state.outage) {
-                state.outage = failure;
-                pausing = this.startOutage(failure);
-              }
-              this.recordFailure(writer, m, email, failure, result);
-            },
-          )
+        // Each send waits for its own rate slot; the waits of all sends in flight are gathered
+        // into one reservation, and the send starts the moment its slot comes.
+        const p = this.limiter
+          .acquire()
+          .then(() => {
+            const outage = state.outage as SendFailure | null;
+            if (outage) return releaseAll([ready[i]], outage);
+            return this.transport.send(mail).then(
+              (receipt) => {
+                writer.push({ ...blank(m.id, 'accepted'), smtpResponse: receipt.response, templateVersion: email.templateVersion, subject: email.subject });
+                result.sent++;
+                deliveryOutcomes.inc({ outcome: 'sent' });
+              },
+              (err: unknown) => {
+                const failure = classifySendError(err);
+                if (failure.kind === 'outage' && !state.outage) {
+                  state.outage = failure;
+                  pausing = this.startOutage(failure);
+                }
+                this.recordFailure(writer, m, email, failure, result);
+              },
+            );
+          })
           .finally(() => inFlight.delete(p));
         inFlight.add(p);
       }

@@ -19,7 +19,7 @@ import { line, rssSampler, summary } from './report';
 import { startSinkProcess } from './smtp-sink-process';
 
 /**
- * `npm run bench -- deliver [--messages 20000] [--connections 8]`: queued personalised
+ * `npm run bench -- deliver [--messages 20000] [--connections 8] [--rate 5000] [--batch 1000]`: queued personalised
  * messages delivered by the full dispatcher (claim with SKIP LOCKED, suppression/consent/
  * window/cap checks, render, rate-limit reservation, pooled SMTP send, outcome update) to
  * an SMTP sink in its own process, against bare nodemailer pooled sends of the same number
@@ -41,7 +41,7 @@ export async function run(args: string[]): Promise<void> {
       TOUCHLINE_INGEST_KEY: TEST_KEYS.ingest, TOUCHLINE_AUTHOR_KEY: TEST_KEYS.author, TOUCHLINE_REVIEW_KEY: TEST_KEYS.review, TOUCHLINE_ADMIN_KEY: TEST_KEYS.admin,
       SMTP_URL: sink.url, SMTP_POOL_CONNECTIONS: String(connections), SMTP_POOL_MESSAGES: '100000',
       // The rate limiter stays in the path (one reservation per group), set far above what is reachable.
-      DELIVERY_RATE_PER_SECOND: String(opt('rate', 5000)), DELIVERY_BATCH_SIZE: '500', DELIVERY_CONCURRENCY: String(connections),
+      DELIVERY_RATE_PER_SECOND: String(opt('rate', 5000)), DELIVERY_BATCH_SIZE: String(opt('batch', 1000)), DELIVERY_CONCURRENCY: String(connections),
       DELIVERY_SEND_WINDOW: 'always', DELIVERY_CAPS: 'contact:2/7d,contact:1/1d',
     },
     { cwd: ROOT },
