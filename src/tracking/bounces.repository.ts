@@ -33,7 +33,8 @@ export class BouncesRepository {
     const [r] = await this.db.query(
       `SELECT id::text, contact_id::text, account_id::text FROM messages
         WHERE lower(to_email) = $1 AND sent_at IS NOT NULL AND sent_at <= $2 ORDER BY sent_at DESC LIMIT 1`,
-      [email, before],
+      // Providers' clocks drift: allow an hour after the reported time.
+      [email, new Date(before.getTime() + 3600_000)],
     );
     return r ? { id: r.id, contactId: r.contact_id, accountId: r.account_id, how: 'email' } : null;
   }

@@ -80,11 +80,11 @@ export class BouncesService {
     return this.record(events, { received: items.length, ignored, rejected });
   }
 
-  async postmark(body: unknown, authorization: string | undefined): Promise<WebhookResult> {
+  async postmark(body: unknown, authorization: string | undefined, rawBody?: Buffer): Promise<WebhookResult> {
     const { user, password } = this.config.tracking.postmark;
     if (!user || !password) throw new DomainError('forbidden', 'the Postmark webhook is not configured (POSTMARK_WEBHOOK_USER, POSTMARK_WEBHOOK_PASSWORD)');
     if (!basicAuthMatches(authorization, user, password)) throw new DomainError('unauthorized', 'the Postmark webhook credentials are wrong or missing');
-    const { events, ignored } = parsePostmark(body, this.clock.now());
+    const { events, ignored } = parsePostmark(body, this.clock.now(), rawBody);
     return this.record(events, { received: 1, ignored, rejected: [] });
   }
 

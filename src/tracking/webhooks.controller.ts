@@ -37,8 +37,8 @@ export class WebhooksController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Postmark bounce, spam complaint and delivery webhooks (basic auth)' })
-  postmark(@Body() body: unknown, @Headers('authorization') authorization?: string) {
-    return this.bounces.postmark(body, authorization);
+  postmark(@Body() body: unknown, @Req() req: Request & { rawBody?: Buffer }, @Headers('authorization') authorization?: string) {
+    return this.bounces.postmark(body, authorization, req.rawBody);
   }
 
   @Post('generic')

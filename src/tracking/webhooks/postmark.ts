@@ -17,7 +17,8 @@ const common = {
 };
 const bounce = z.object({
   RecordType: z.literal('Bounce'),
-  ID: z.number().int(),
+  // Postmark ids are 64-bit: the exact digits are read from the raw body (JSON numbers lose them).
+  ID: z.number(),
   Type: z.string().min(1),
   TypeCode: z.number().int().optional(),
   Email: z.string().min(3),
@@ -26,11 +27,12 @@ const bounce = z.object({
   Description: z.string().optional(),
   ...common,
 }).loose();
-const spam = z.object({ RecordType: z.literal('SpamComplaint'), ID: z.number().int(), Type: z.string().optional(), Email: z.string().min(3), BouncedAt: z.string().min(1), ...common }).loose();
+const spam = z.object({ RecordType: z.literal('SpamComplaint'), ID: z.number(), Type: z.string().optional(), Email: z.string().min(3), BouncedAt: z.string().min(1), ...common }).loose();
 const delivery = z.object({ RecordType: z.literal('Delivery'), Recipient: z.string().min(3), DeliveredAt: z.string().min(1), ...common }).loose();
 const other = z.object({ RecordType: z.string().min(1, 'expected a Postmark RecordType') }).loose();
 
-export function parsePostmark(body: unknown, now: Date): { events: BounceEvent[]; ignored: number } {
+export function parsePostmark(body: unknown, now: Date, rawBody?: Buffer): { events: BounceEvent[]; ignored: number } {
+  const exactId = (id: number) => (rawBody ? /^\s*\{[\s\S]*?"ID"\s*:\s*(\d{1,20})\s*[,}]/.exec(rawBody.toString('utf8'))?.[1] : undefined) ?? String(id);
   const head = parseOrThrow(other, body, 'the Postmark webhook');
   const meta = (m?: Record<string, string>) => touchlineId(m?.['touchline-message-id'] ?? m?.touchline_message_id);
   if (head.RecordType === 'Bounce') {
@@ -39,12 +41,12 @@ export function parsePostmark(body: unknown, now: Date): { events: BounceEvent[]
     if (!type) return { events: [], ignored: 1 }; // auto-responders, subscribe notices, challenge mails…
     return {
       ignored: 0,
-      events: [{ provider: 'postmark', type, email: bareAddress(b.Email), touchlineMessageId: meta(b.Metadata), externalId: `postmark:bounce:${b.ID}`, occurredAt: parseDate(b.BouncedAt, now), detail: { type: b.Type, typeCode: b.TypeCode, details: b.Details, postmarkMessageId: b.MessageID } }],
+      events: [{ provider: 'postmark', type, email: bareAddress(b.Email), touchlineMessageId: meta(b.Metadata), externalId: `postmark:bounce:${exactId(b.ID)}`, occurredAt: parseDate(b.BouncedAt, now), detail: { type: b.Type, typeCode: b.TypeCode, details: b.Details, postmarkMessageId: b.MessageID } }],
     };
   }
   if (head.RecordType === 'SpamComplaint') {
     const s = parseOrThrow(spam, body, 'the Postmark spam complaint');
-    return { ignored: 0, events: [{ provider: 'postmark', type: 'complaint', email: bareAddress(s.Email), touchlineMessageId: meta(s.Metadata), externalId: `postmark:spam:${s.ID}`, occurredAt: parseDate(s.BouncedAt, now), detail: { postmarkMessageId: s.MessageID } }] };
+    return { ignored: 0, events: [{ provider: 'postmark', type: 'complaint', email: bareAddress(s.Email), touchlineMessageId: meta(s.Metadata), externalId: `postmark:spam:${exactId(s.ID)}`, occurredAt: parseDate(s.BouncedAt, now), detail: { postmarkMessageId: s.MessageID } }] };
   }
   if (head.RecordType === 'Delivery') {
     const d = parseOrThrow(delivery, body, 'the Postmark delivery');
