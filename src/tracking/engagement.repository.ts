@@ -69,10 +69,45 @@ function values(e: EngagementInsert): unknown[] {
   ];
 }
 
+const MAX_BATCH = 500;
+const MAX_FLUSHES = 3;
+
 /** Engagement events and survey answers: reviewed SQL, one statement per hit on the hot path. */
 @Injectable()
 export class EngagementRepository {
+  private readonly waiting: Array<{ event: EngagementInsert; done: (err?: unknown) => void }> = [];
+  private flushes = 0;
+
   constructor(private readonly db: Db) {}
+
+  /**
+   * Records one open or click and resolves once it is committed (group commit): hits that
+   * arrive while a write is in flight go together in the next multi-row INSERT, so under
+   * load one commit carries many hits, and the answer still waits for its own commit.
+   */
+  recordHit(event: EngagementInsert): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ event, done: (err) => (err ? reject(err) : resolve()) });
+      if (this.flushes < MAX_FLUSHES) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushes++;
+    try {
+      while (this.waiting.length) {
+        const batch = this.waiting.splice(0, MAX_BATCH);
+        try {
+          await this.insert(batch.map((b) => b.event));
+          for (const b of batch) b.done();
+        } catch (err) {
+          for (const b of batch) b.done(err);
+        }
+      }
+    } finally {
+      this.flushes--;
+    }
+  }
 
   async message(id: string): Promise<MessageMeta | null> {
     if (!/^\d{1,18}$/.test(id)) return null;

@@ -34,16 +34,19 @@ export class SignedLinkBuilder implements TrackingLinks {
     return signToken(this.keys, { ...payload, m: String(this.messageId), r: String(this.contactId) } as TokenPayload);
   }
 
-  /** A tracked link; non-web links (mailto:, tel:) are returned as they are (nothing to redirect). */
+  /**
+   * A tracked link for absolute http(s) URLs. Anything else (mailto:, tel:, a relative or
+   * malformed URL) is returned untouched: it never goes through our redirect, so it cannot
+   * make it an open redirect, and a render never fails at send time because of a link.
+   */
   track(url: string, label?: string): string {
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      throw new Error(`cannot track "${url}": not an absolute URL`);
+      return url;
     }
-    if (parsed.protocol === 'mailto:' || parsed.protocol === 'tel:') return url;
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`cannot track "${url}": only http and https links are tracked`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return url;
     const payload: Omit<TokenPayload, 'm' | 'r'> = { k: 'c', u: parsed.href };
     if (label) payload.l = label.slice(0, 60);
     return `${this.publicUrl}/t/c/${this.token(payload)}`;

@@ -67,7 +67,7 @@ export class TrackingService {
     if (!meta) return this.badLink(req, 404);
     const at = this.clock.now();
     const verdict = classify({ kind: 'open', method: req.method, userAgent: req.userAgent, ip: req.ip, sentAt: meta.sentAt, at }, this.config.tracking);
-    await this.engagement.insert([{ messageId: meta.id, contactId: meta.contactId, accountId: meta.accountId, kind: 'open', ...verdict, userAgent: trimUserAgent(req.userAgent), ipHash: v.ipHash, occurredAt: at }]);
+    await this.engagement.recordHit({ messageId: meta.id, contactId: meta.contactId, accountId: meta.accountId, kind: 'open', ...verdict, userAgent: trimUserAgent(req.userAgent), ipHash: v.ipHash, occurredAt: at });
     return { status: 200, type: 'gif' };
   }
 
@@ -82,7 +82,7 @@ export class TrackingService {
     const honeypot = v.payload.h === 1;
     const verdict = classify({ kind: 'click', method: req.method, userAgent: req.userAgent, ip: req.ip, sentAt: meta.sentAt, at, honeypot }, this.config.tracking);
     const data = v.payload.l ? { label: v.payload.l } : {};
-    await this.engagement.insert([{ messageId: meta.id, contactId: meta.contactId, accountId: meta.accountId, kind: 'click', ...verdict, url: target, userAgent: trimUserAgent(req.userAgent), ipHash: v.ipHash, data, occurredAt: at }]);
+    await this.engagement.recordHit({ messageId: meta.id, contactId: meta.contactId, accountId: meta.accountId, kind: 'click', ...verdict, url: target, userAgent: trimUserAgent(req.userAgent), ipHash: v.ipHash, data, occurredAt: at });
     if (honeypot) {
       // The scanner that found the hidden link also followed the visible ones just before.
       if (v.ipHash) await this.engagement.flagHoneypotPeers(meta.id, v.ipHash, new Date(at.getTime() - 5 * 60_000));
