@@ -15,11 +15,13 @@ export class Tracking1763870000000 implements MigrationInterface {
     await q.query(`CREATE INDEX engagement_bounce_email_idx ON engagement_events (email, kind, occurred_at) WHERE kind IN ('bounce','soft_bounce','complaint')`);
     await q.query(`CREATE INDEX engagement_complaint_idx ON engagement_events (occurred_at) WHERE kind = 'complaint'`);
     await q.query(`CREATE INDEX messages_sent_at_idx ON messages (sent_at) WHERE sent_at IS NOT NULL`);
-    // Suppressing an address settles its queued mail at once: find it without a scan.
     // Bounce reports are matched by our Message-ID, else by the latest mail to the address.
     await q.query(`CREATE INDEX messages_message_id_header_idx ON messages (message_id_header) WHERE message_id_header IS NOT NULL`);
     await q.query(`CREATE INDEX messages_email_sent_idx ON messages (lower(to_email), sent_at DESC) WHERE sent_at IS NOT NULL`);
-    await q.query(`CREATE INDEX messages_pending_email_idx ON messages (lower(to_email)) WHERE status IN ('queued','deferred')`);
+    // Suppressing an address settles its queued mail at once: find it without a scan. The
+    // delivery migration (1763860000000) creates the same index; whichever runs first makes
+    // it, and delivery's down() owns dropping it.
+    await q.query(`CREATE INDEX IF NOT EXISTS messages_pending_email_idx ON messages (lower(to_email)) WHERE status IN ('queued','deferred')`);
 
     // The answer that counts for a message's survey. Every GET is also an engagement event
     // (kind 'survey') for the audit trail; this row is what health and reports read.
@@ -43,7 +45,7 @@ export class Tracking1763870000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE survey_responses`);
-    await q.query(`DROP INDEX messages_sent_at_idx, messages_pending_email_idx, messages_message_id_header_idx, messages_email_sent_idx`);
+    await q.query(`DROP INDEX messages_sent_at_idx, messages_message_id_header_idx, messages_email_sent_idx`);
     await q.query(`DROP INDEX engagement_complaint_idx, engagement_bounce_email_idx, engagement_external_idx`);
     await q.query(`ALTER TABLE engagement_events DROP COLUMN email, DROP COLUMN external_id`);
   }
