@@ -11,8 +11,8 @@ import { reportZodIssues } from './zod-yaml';
 const STEP_TYPES = Object.keys(STEP_SCHEMAS) as StepType[];
 const ALL_KEYS = [...new Set([...Object.keys(journeyBaseShape), 'steps', 'id', 'next', ...STEP_TYPES, 'template', 'subject', 'to', 'category', 'for', 'until', 'time', 'before', 'weekdays', 'condition', 'event', 'timeout', 'then', 'on_timeout', 'if', 'else', 'name', 'percent', 'reason', 'webhook', 'phase', 'account', 'contact', 'per', 'recipients', 'roles', 'where', 'date', 'schedule', 'field', 'days_before', 'days_after', 'at', 'once', 'every', 'weekday', 'day', 'timezone', 'description', 'all', 'any', 'not', 'segment'])];
 
-/** A segment file → Segment (problems recorded on `src`). Segments may not use other segments. */
-export function compileSegment(src: YamlSource): Segment | undefined {
+/** A segment file → Segment (problems recorded on `src`); it may use the segments compiled before it. */
+export function compileSegment(src: YamlSource, known: ReadonlyMap<string, Segment> = new Map()): Segment | undefined {
   if (!src.ok) return undefined;
   const raw = src.toJS();
   const parsed = segmentFileSchema.safeParse(raw);
@@ -21,7 +21,7 @@ export function compileSegment(src: YamlSource): Segment | undefined {
     return undefined;
   }
   const f = parsed.data;
-  const scope: ConditionScope = { src, catalog: { templates: null, events: null, segments: new Map() }, subject: f.subject, place: 'segment' };
+  const scope: ConditionScope = { src, catalog: { templates: null, events: null, segments: known }, subject: f.subject, place: 'segment' };
   const condition = conditionFromYaml(f.condition, ['condition'], scope);
   return condition && { name: f.name, description: f.description, subject: f.subject, condition, source: src.file };
 }
@@ -30,7 +30,7 @@ export function compileSegment(src: YamlSource): Segment | undefined {
 export function checkSegmentEvents(src: YamlSource, catalog: Catalog): void {
   const raw = src.toJS() as { subject?: 'account' | 'contact'; condition?: ConditionInput };
   if (!raw?.condition) return;
-  conditionFromYaml(raw.condition, ['condition'], { src, catalog: { ...catalog, segments: new Map() }, subject: raw.subject ?? 'account', place: 'segment' });
+  conditionFromYaml(raw.condition, ['condition'], { src, catalog, subject: raw.subject ?? 'account', place: 'segment' });
 }
 
 /** A journey file → Journey. Every problem is recorded on `src`; undefined when any was found. */

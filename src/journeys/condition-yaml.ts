@@ -22,7 +22,7 @@ export interface ConditionScope {
   /** Whose data the condition reads: an account subject cannot read contact fields. */
   subject: 'account' | 'contact';
   place: ConditionPlace;
-  /** Replaces `journey: self` in engagement signals. */
+  /** Replaces `journey=self` in engagement signals. */
   journeyKey?: string;
   /** Segment names met on the way (cycles are refused). */
   segmentsUsed?: Set<string>;
@@ -119,7 +119,7 @@ function checkSignal(s: Signal, scope: ConditionScope, report: (m: string) => vo
     if (s.template && catalog.templates && !catalog.templates.has(s.template)) {
       report(`unknown template "${s.template}"${didYouMean(s.template, catalog.templates)}`);
     }
-    if (s.journey === 'self' && !scope.journeyKey) report('"journey: self" is only meaningful inside a journey');
+    if (s.journey === 'self' && !scope.journeyKey) report('"journey=self" is only meaningful inside a journey');
     if (s.of === 'contact' && scope.subject === 'account') report(`contact.${s.action}(…) needs a contact subject`);
   }
 }
@@ -129,7 +129,7 @@ export function checkEvent(event: string, catalog: Catalog, report: (m: string) 
   report(`unknown event "${event}"${didYouMean(event, [...catalog.events, ...Object.keys(BUILTIN_EVENTS)])}`);
 }
 
-/** `journey: self` in engagement signals becomes the journey's key. */
+/** `journey=self` in engagement signals becomes the journey's key. */
 function resolveSelf(c: Condition, key: string | undefined): Condition {
   if (!key) return c;
   const fix = (s: Signal): Signal => (s.kind === 'engagement' && s.journey === 'self' ? { ...s, journey: key } : s);

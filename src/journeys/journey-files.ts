@@ -34,15 +34,37 @@ export function loadJourneyFiles(dir: string, opts: LoadOptions): LoadResult {
   const files: LoadResult['files'] = [];
   const segments = new Map<string, Segment>();
 
-  for (const file of yamlFiles(path.join(dir, 'segments'))) {
-    const src = new YamlSource(rel(file), fs.readFileSync(file, 'utf8'));
-    const seg = compileSegment(src);
+  // Segments may use other segments: compile them in dependency order, refusing cycles.
+  const sources = yamlFiles(path.join(dir, 'segments')).map((file) => ({ file, src: new YamlSource(rel(file), fs.readFileSync(file, 'utf8')) }));
+  const byName = new Map<string, YamlSource>();
+  for (const { src } of sources) {
+    const name = (src.toJS() as { name?: unknown } | null)?.name;
+    if (typeof name === 'string' && !byName.has(name)) byName.set(name, src);
+  }
+  const state = new Map<YamlSource, 'busy' | 'done'>();
+  const compile = (src: YamlSource, chain: string[]): void => {
+    if (state.get(src) === 'done') return;
+    if (state.get(src) === 'busy') {
+      src.problem(['condition'], `segments use each other in a cycle: ${chain.join(' → ')}`);
+      return;
+    }
+    state.set(src, 'busy');
+    for (const ref of segmentRefs((src.toJS() as { condition?: unknown } | null)?.condition)) {
+      const dep = byName.get(ref);
+      if (dep) compile(dep, [...chain, ref]);
+    }
+    const seg = src.ok ? compileSegment(src, segments) : undefined;
     if (seg && segments.has(seg.name)) src.problem(['name'], `duplicate segment name "${seg.name}" (also ${segments.get(seg.name)!.source})`);
     if (seg && src.ok) {
       checkSegmentEvents(src, { templates: opts.templates, events: opts.events, segments });
-      if (path.basename(file).replace(/\.ya?ml$/, '') !== seg.name) src.problem(['name'], `segment "${seg.name}" must be in segments/${seg.name}.yaml`);
+      if (path.basename(src.file).replace(/\.ya?ml$/, '') !== seg.name) src.problem(['name'], `segment "${seg.name}" must be in segments/${seg.name}.yaml`);
     }
     if (seg && src.ok) segments.set(seg.name, seg);
+    state.set(src, 'done');
+  };
+  for (const { src } of sources) {
+    const name = (src.toJS() as { name?: unknown } | null)?.name;
+    compile(src, [String(name)]);
     problems.push(...src.problems);
     files.push({ file: src.file, valid: src.ok });
   }
@@ -95,4 +117,15 @@ export function templateNamesIn(dir: string): Set<string> {
     if (fs.readdirSync(path.join(dir, entry.name)).some((f) => /^[a-z]{2}(-[A-Za-z0-9]+)?\.mjml$/.test(f))) out.add(entry.name);
   }
   return out;
+}
+
+/** Names of the segments a raw (YAML) condition refers to. */
+function segmentRefs(c: unknown): string[] {
+  if (Array.isArray(c)) return c.flatMap(segmentRefs);
+  if (c && typeof c === 'object') {
+    const o = c as Record<string, unknown>;
+    if (typeof o.segment === 'string') return [o.segment];
+    return Object.values(o).flatMap(segmentRefs);
+  }
+  return [];
 }

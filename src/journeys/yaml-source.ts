@@ -26,7 +26,7 @@ export class YamlSource {
   ) {
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
     for (const e of this.doc.errors) {
-      const [line, col] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [1, 1];
+      const { line, col } = this.position(e.pos?.[0] ?? 0);
       this.problems.push({ file, line, col, path: '(root)', message: `YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` });
     }
   }
