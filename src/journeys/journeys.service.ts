@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Clock, utcDay } from '../common/clock';
 import { InvalidInput, NotFound } from '../common/errors';
-import type { Config } from '../config/config';
+import { runsWorkers, type Config } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { SignalsService } from '../signals/signals.service';
 import { Journey, Segment } from './journey';
@@ -29,7 +29,7 @@ export class DirectoryTemplateNames extends TemplateNames {
 }
 
 @Injectable()
-export class JourneysService {
+export class JourneysService implements OnApplicationBootstrap {
   private readonly log = new Logger('journeys');
 
   constructor(
@@ -39,6 +39,17 @@ export class JourneysService {
     private readonly signals: SignalsService,
     private readonly templates: TemplateNames,
   ) {}
+
+  /** Validation at service start: problems are logged, never fatal (valid journeys keep running). */
+  async onApplicationBootstrap(): Promise<void> {
+    if (!runsWorkers(this.config)) return;
+    try {
+      const { journeys } = await this.load();
+      this.log.log(`${journeys.length} valid journey(s) in ${this.config.journeysDir}`);
+    } catch (e) {
+      this.log.error(`journey files could not be read: ${(e as Error).message}`);
+    }
+  }
 
   /** Validates journey files (all of them, or `paths`) against known templates and events. */
   async validate(paths?: string[]): Promise<LoadResult & { templatesChecked: boolean }> {
