@@ -14,6 +14,8 @@ import { OpsModule } from './ops/ops.module';
 import { SignalsModule } from './signals/signals.module';
 import { DemoModule } from './demo/demo.module';
 import { TrackingModule } from './tracking/tracking.module';
+import { ConditionsModule } from './conditions/conditions.module';
+import { JourneysModule } from './journeys/journeys.module';
 
 export interface AppOptions {
   config: Config;
@@ -57,6 +59,8 @@ export class AppModule {
         AccountsModule,
         DemoModule,
         TrackingModule,
+        ConditionsModule,
+        JourneysModule,
       ],
     };
   }

@@ -3,6 +3,7 @@ import type { CliContext } from './context';
 import { demoCommand } from './demo.command';
 import { importCommand } from './import.command';
 import { sendingHealthCommand } from './sending-health.command';
+import { journeysCommand, segmentsCommand } from './journeys.command';
 import { keysCommand, migrateCommand, serveCommand } from './service.commands';
 
 export interface Command {
@@ -14,4 +15,13 @@ export interface Command {
 }
 
 /** Every CLI command; each capability adds its own here. */
-export const commands: Command[] = [serveCommand, migrateCommand, keysCommand, importCommand, demoCommand, sendingHealthCommand];
+export const commands: Command[] = [
+  serveCommand,
+  migrateCommand,
+  keysCommand,
+  importCommand,
+  demoCommand,
+  journeysCommand,
+  segmentsCommand,
+  sendingHealthCommand,
+];
