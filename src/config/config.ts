@@ -17,6 +17,8 @@ export interface Config {
   demo: { seed: boolean; accounts: number };
   sender: { name: string; email: string; address: string; contact: string };
   defaults: { locale: string; timezone: string };
+  /** Email content: reload interval of the template files (0 = every render), key features, login event, CSM directory file. */
+  templates: { reloadMs: number; keyFeatures: string[]; loginEvent: string; teamFile: string };
   secrets: Secrets;
 }
 
@@ -73,6 +75,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     demo: { seed: e.DEMO_SEED, accounts: e.DEMO_ACCOUNTS },
     sender: { name: e.SENDER_NAME, email: e.SENDER_EMAIL, address: e.SENDER_ADDRESS, contact: e.SENDER_CONTACT },
     defaults: { locale: e.DEFAULT_LOCALE, timezone: e.DEFAULT_TIMEZONE },
+    templates: {
+      reloadMs: e.TEMPLATES_RELOAD_MS,
+      keyFeatures: e.KEY_FEATURES.split(','),
+      loginEvent: e.LOGIN_EVENT,
+      teamFile: path.resolve(cwd, e.TEAM_FILE),
+    },
     secrets,
   };
 }
