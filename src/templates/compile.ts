@@ -160,7 +160,8 @@ async function compileLocale(
   for (const e of result.errors) problems.push({ ...origin(e.line), col: 1, message: `MJML: ${e.message}` });
   if (problems.length > before || !subject || !preheader) return undefined;
   // 3. The render functions: compiled once here, run per recipient.
-  const text = toText(result.html);
+  // Static indentation in the text part is layout noise; values are inserted after this.
+  const text = toText(result.html).replace(/\n[ \t]+/g, '\n');
   return {
     locale,
     file,

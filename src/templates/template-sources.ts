@@ -91,7 +91,11 @@ export function parseTemplateFile(file: string, text: string): { ok: true; value
   const counter = new LineCounter();
   const doc = parseDocument(lines.slice(1, end).join('\n'), { lineCounter: counter, prettyErrors: false });
   const lineOf = (offset: number | undefined) => counter.linePos(offset ?? 0).line + 1;
-  for (const err of doc.errors) at(lineOf(err.pos[0]), `front matter YAML: ${err.message.split('\n')[0]}`);
+  for (const err of doc.errors) {
+    const line = lineOf(err.pos[0]);
+    const hint = /^\s*[\w-]+:\s*"[^"]*"[^"]*"/.test(lines[line - 1] ?? '') ? ' (a value in double quotes contains a double quote: use single quotes around it)' : '';
+    at(line, `front matter YAML: ${err.message.split('\n')[0]}${hint}`);
+  }
   if (problems.length) return { ok: false, problems };
   const root = doc.contents;
   if (!isMap(root)) {
