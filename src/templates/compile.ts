@@ -4,7 +4,7 @@ import { compile as compileHtmlToText } from 'html-to-text';
 import mjml2html from 'mjml';
 import { assemble, Assembled } from './assemble';
 import { checkVariables } from './check-variables';
-import { FeatureInfo, KNOWN_HELPERS } from './helpers';
+import { FeatureInfo, fastRenderer, KNOWN_HELPERS } from './helpers';
 import { checkTagBalance, protectHandlebars } from './mjml-protect';
 import { Category, FEATURES_FILE, parseTemplateFile, SourceProblem, SourceSet, TemplateFile } from './template-sources';
 
@@ -14,7 +14,8 @@ import { Category, FEATURES_FILE, parseTemplateFile, SourceProblem, SourceSet, T
  * one Handlebars function for the HTML and one for the text part (the text is derived from
  * the compiled HTML here, once, not per recipient).
  */
-export type Render = Handlebars.TemplateDelegate;
+/** One compiled part: (context, data frame) → string. */
+export type Render = (context: object, data: Record<string, unknown>) => string;
 
 export interface CompiledLocale {
   locale: string;
@@ -140,7 +141,7 @@ async function compileLocale(
       const checked = checkVariables(fieldAst);
       for (const v of checked.problems) problems.push({ file, line, col: 1, message: `${field}: ${v.message}` });
       checked.uses.forEach((u) => uses.add(u));
-      return hb.compile(fieldAst, { ...HB_OPTIONS, noEscape: true });
+      return fastRenderer(hb, hb.compile(fieldAst, { ...HB_OPTIONS, noEscape: true }));
     } catch (err) {
       problems.push({ file, line, col: 1, message: `${field}: ${handlebarsError(err, () => ({ file, line }), () => text).message}` });
       return undefined;
@@ -168,8 +169,8 @@ async function compileLocale(
     category: parsed.fm.category,
     subject,
     preheader,
-    html: hb.compile(prot.restore(result.html), HB_OPTIONS),
-    text: hb.compile(prot.restore(text), { ...HB_OPTIONS, noEscape: true }),
+    html: fastRenderer(hb, hb.compile(prot.restore(result.html), HB_OPTIONS)),
+    text: fastRenderer(hb, hb.compile(prot.restore(text), { ...HB_OPTIONS, noEscape: true })),
     variables: parsed.fm.variables,
     uses: [...uses].sort(),
     assembled,

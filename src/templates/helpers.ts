@@ -1,4 +1,6 @@
 import Handlebars from 'handlebars';
+// Internal module, pinned by handlebars ^4.7: the same proto-access rules a normal call builds.
+import { createProtoAccessControl } from 'handlebars/dist/cjs/handlebars/internal/proto-access';
 import type { LinkBuilder } from './links';
 
 /**
@@ -54,9 +56,20 @@ export const HELPER_NAMES = [
   '__partial',
 ] as const;
 
-export const BUILTIN_BLOCKS = ['if', 'unless', 'each', 'with', 'lookup', 'log'];
+export const BUILTIN_BLOCKS = ['if', 'unless', 'each', 'with'];
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
+/** Formatted values: the same dates and small numbers recur across recipients, and Intl formatting costs microseconds. */
+const formatted = new Map<string, string>();
+function memoFormat(key: string, make: () => string): string {
+  let v = formatted.get(key);
+  if (v === undefined) {
+    if (formatted.size >= 50_000) formatted.clear();
+    v = make();
+    formatted.set(key, v);
+  }
+  return v;
+}
 const numberFormats = new Map<string, Intl.NumberFormat>();
 const pluralRules = new Map<string, Intl.PluralRules>();
 
@@ -140,17 +153,22 @@ export function createHandlebars(): typeof Handlebars {
       const d = toDate(value);
       if (!d) return '';
       const style = typeof rest[0] === 'string' ? rest[0] : 'long';
-      return dateFormat(o.data.tl.locale, d.dateOnly ? 'UTC' : o.data.tl.timezone, d.dateOnly && style === 'datetime' ? 'long' : style).format(d.date);
+      const tz = d.dateOnly ? 'UTC' : o.data.tl.timezone;
+      return memoFormat(`d|${o.data.tl.locale}|${tz}|${style}|${d.date.getTime()}`, () =>
+        dateFormat(o.data.tl.locale, tz, d.dateOnly && style === 'datetime' ? 'long' : style).format(d.date),
+      );
     },
     formatNumber: (value: unknown, ...rest: unknown[]) => {
       const o = rest.pop() as Opts;
       if (value === null || value === undefined || value === '') return '';
-      return numberFormat(o.data.tl.locale, typeof rest[0] === 'string' ? rest[0] : 'decimal').format(Number(value));
+      const style = typeof rest[0] === 'string' ? rest[0] : 'decimal';
+      return memoFormat(`n|${o.data.tl.locale}|${style}|${value}`, () => numberFormat(o.data.tl.locale, style).format(Number(value)));
     },
     formatCurrency: (value: unknown, ...rest: unknown[]) => {
       const o = rest.pop() as Opts;
       if (value === null || value === undefined || value === '') return '';
-      return numberFormat(o.data.tl.locale, 'currency', typeof rest[0] === 'string' ? rest[0] : 'JPY').format(Number(value));
+      const currency = typeof rest[0] === 'string' ? rest[0] : 'JPY';
+      return memoFormat(`c|${o.data.tl.locale}|${currency}|${value}`, () => numberFormat(o.data.tl.locale, 'currency', currency).format(Number(value)));
     },
     /** {{plural n one="# day" other="# days"}}: `#` is the formatted number; ja uses `other`. */
     plural: (n: unknown, o: Opts) => {
@@ -159,7 +177,7 @@ export function createHandlebars(): typeof Handlebars {
       if (!rules) pluralRules.set(tl.locale, (rules = new Intl.PluralRules(tl.locale)));
       const num = Number(n);
       const form = (o.hash[rules.select(num)] ?? o.hash.other ?? '') as string;
-      return form.replace(/#/g, numberFormat(tl.locale, 'decimal').format(num));
+      return form.includes('#') ? form.replace(/#/g, memoFormat(`n|${tl.locale}|decimal|${num}`, () => numberFormat(tl.locale, 'decimal').format(num))) : form;
     },
     featureName: (key: unknown, o: Opts) => featureEntry(o.data.tl, key)?.name ?? String(key),
     featureDescription: (key: unknown, o: Opts) => featureEntry(o.data.tl, key)?.description ?? '',
@@ -195,6 +213,21 @@ export function createHandlebars(): typeof Handlebars {
   };
   for (const [name, fn] of Object.entries(h)) hb.registerHelper(name, fn);
   return hb;
+}
+
+/**
+ * Runs a compiled template without Handlebars' per-call setup (merging and wrapping every
+ * helper, building proto-access rules), which costs more than rendering a small subject.
+ * Uses the runtime's own "partial" entry: helpers, hooks and access rules prepared once here;
+ * `data.root` set as a top-level call would. Prototype access stays blocked (tested).
+ */
+export function fastRenderer(hb: typeof Handlebars, template: Handlebars.TemplateDelegate): (context: object, data: Record<string, unknown>) => string {
+  const helpers: Record<string, unknown> = { ...hb.helpers };
+  const hooks = { helperMissing: helpers.helperMissing, blockHelperMissing: helpers.blockHelperMissing };
+  delete helpers.helperMissing;
+  delete helpers.blockHelperMissing;
+  const options = { partial: true, helpers, hooks, partials: {}, decorators: {}, protoAccessControl: createProtoAccessControl({}) };
+  return (context, data) => template(context, { ...options, data: { ...data, root: context } } as Handlebars.RuntimeOptions);
 }
 
 export const KNOWN_HELPERS: Record<string, boolean> = Object.fromEntries(HELPER_NAMES.map((n) => [n, true]));

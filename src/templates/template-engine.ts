@@ -216,10 +216,10 @@ export class TemplateEngine {
       memo: new Map(),
     };
     const data = { tl, preheader: '' };
-    const subject = loc.subject(context, { data }).replace(/\s+/g, ' ').trim();
-    const preheader = loc.preheader(context, { data }).trim();
-    const html = loc.html(context, { data: { tl, preheader } });
-    const text = loc.text(context, { data }).replace(/[ \t]*\n[ \t]*/g, '\n').replace(/\n{3,}/g, '\n\n').trim() + '\n';
+    const subject = loc.subject(context, data).replace(/\s+/g, ' ').trim();
+    const preheader = loc.preheader(context, data).trim();
+    const html = loc.html(context, { tl, preheader });
+    const text = loc.text(context, data).replace(/[ \t]*\n[ \t]*/g, '\n').replace(/\n{3,}/g, '\n\n').trim() + '\n';
     return { template: compiled.name, version: compiled.version, locale: loc.locale, category: compiled.category, subject, preheader, html, text };
   }
 }
