@@ -47,7 +47,7 @@ export function checkVariables(ast: hbs.AST.Program, root: Shape = CONTEXT_SHAPE
         continue;
       }
       if (s.kind === 'scalar') {
-        report(node, `unknown variable "${shown}": ${parts.slice(0, i).join('.')} is a value, it has no field "${part}"`);
+        report(node, `unknown variable "${shown}": ${parts.slice(0, i).join('.') || 'this'} is a value, it has no field "${part}"`);
         return undefined;
       }
       const next = s.fields[part];

@@ -93,7 +93,7 @@ export async function compileTemplate(
   for (const p of plan.locales) {
     problems.push(...p.problems);
     if (!p.parsed || !p.assembled || p.problems.length) continue;
-    const compiled = await compileLocale(hb, p.locale, p.file, p.parsed, p.assembled, problems);
+    const compiled = await compileLocale(hb, p.locale, p.file, p.parsed, p.assembled, problems, set);
     if (compiled) locales.set(p.locale, compiled);
   }
   const categories = new Set([...locales.values()].map((l) => l.category));
@@ -121,10 +121,22 @@ async function compileLocale(
   parsed: TemplateFile,
   assembled: Assembled,
   problems: SourceProblem[],
+  sources: SourceSet,
 ): Promise<CompiledLocale | undefined> {
   const before = problems.length;
   const origin = (line: number) => assembled.origins[line - 1] ?? { file, line };
-  // 1. Handlebars syntax and variables, on the assembled document (mapped back to files).
+  // 1. Handlebars syntax of each file on its own (so an unclosed block points at its own file),
+  //    then variables on the assembled document (mapped back to files).
+  for (const f of assembled.files) {
+    const own = f === file ? parsed.body : (sources.get(f) ?? '');
+    const first = f === file ? parsed.bodyLine : 1;
+    try {
+      hb.parse(own);
+    } catch (err) {
+      problems.push(handlebarsError(err, (line) => ({ file: f, line: line + first - 1 }), (line) => own.split('\n')[line - 1] ?? '', own, first, f));
+    }
+  }
+  if (problems.length > before) return undefined;
   let ast: hbs.AST.Program;
   try {
     ast = hb.parse(assembled.text);
@@ -179,7 +191,14 @@ async function compileLocale(
 }
 
 /** Handlebars errors come as "Parse error on line N: …" text or as exceptions with a location. */
-function handlebarsError(err: unknown, origin: (line: number) => { file: string; line: number }, lineText: (line: number) => string): SourceProblem {
+function handlebarsError(
+  err: unknown,
+  origin: (line: number) => { file: string; line: number },
+  lineText: (line: number) => string,
+  source?: string,
+  firstLine = 1,
+  file?: string,
+): SourceProblem {
   const e = err as { message?: string; lineNumber?: number; column?: number };
   const message = String(e.message ?? err);
   if (typeof e.lineNumber === 'number') {
@@ -190,13 +209,35 @@ function handlebarsError(err: unknown, origin: (line: number) => { file: string;
   const line = Number(m[1]);
   const past = m[2].slice(0, m[3].length).replace(/^\.\.\./, '');
   const idx = past ? lineText(line).indexOf(past) : -1;
-  const col = idx >= 0 ? idx + past.length + 1 : 1;
+  let col = idx >= 0 ? idx + past.length + 1 : 1;
+  // Point at the expression that went wrong: the last "{{" before the error on that line.
+  const open = lineText(line).lastIndexOf('{{', col - 1);
+  if (open >= 0) col = open + 1;
   const got = /got '([A-Z_]+)'/.exec(m[4])?.[1];
+  if (got === 'EOF' && source !== undefined && file) {
+    const open = unclosedBlock(source);
+    if (open) return { file, line: open.line + firstLine - 1, col: open.col, message: `Handlebars: {{#${open.name}}} is not closed (missing {{/${open.name}}})` };
+  }
   const what =
     got === 'EOF'
       ? 'a block or expression is not closed by the end of the file (missing {{/…}} or }})'
       : got === 'INVALID'
-        ? 'invalid character in an expression'
+        ? 'this expression is not closed with }} or holds an invalid character'
         : `unexpected ${got ? got.toLowerCase().replace('_', ' ') : 'token'}`;
   return { ...origin(line), col, message: `Handlebars syntax error: ${what}` };
+}
+
+/** The innermost block opened and never closed, by a scan of `{{#name` / `{{/name` tokens. */
+function unclosedBlock(source: string): { name: string; line: number; col: number } | undefined {
+  const stack: { name: string; line: number; col: number }[] = [];
+  const lines = source.split('\n');
+  lines.forEach((text, i) => {
+    for (const m of text.matchAll(/\{\{~?([#/^])\s*([A-Za-z_][\w-]*)/g)) {
+      if (m[1] === '/') {
+        const at = stack.map((s) => s.name).lastIndexOf(m[2]);
+        if (at >= 0) stack.splice(at);
+      } else if (m[1] === '#') stack.push({ name: m[2], line: i + 1, col: (m.index ?? 0) + 1 });
+    }
+  });
+  return stack[stack.length - 1];
 }
