@@ -226,8 +226,14 @@ export function fastRenderer(hb: typeof Handlebars, template: Handlebars.Templat
   const hooks = { helperMissing: helpers.helperMissing, blockHelperMissing: helpers.blockHelperMissing };
   delete helpers.helperMissing;
   delete helpers.blockHelperMissing;
-  const options = { partial: true, helpers, hooks, partials: {}, decorators: {}, protoAccessControl: createProtoAccessControl({}) };
-  return (context, data) => template(context, { ...options, data: { ...data, root: context } } as Handlebars.RuntimeOptions);
+  const partials = {};
+  const decorators = {};
+  const protoAccessControl = createProtoAccessControl({});
+  return (context, data) => {
+    // The caller's data frame is per render; @root is the context, as a top-level call sets it.
+    data.root = context;
+    return template(context, { partial: true, helpers, hooks, partials, decorators, protoAccessControl, data } as Handlebars.RuntimeOptions);
+  };
 }
 
 export const KNOWN_HELPERS: Record<string, boolean> = Object.fromEntries(HELPER_NAMES.map((n) => [n, true]));

@@ -92,6 +92,17 @@ describe('rendering', () => {
     expect(email.text).toContain(`こんにちは ${name} 様`);
   });
 
+  it('keeps prototype properties out of reach (the fast render path uses Handlebars\' access rules)', async () => {
+    const dir = templateDir({ ...BASE_FILES, 'p/en.mjml': template('subject: P\ncategory: operational', '<mj-section><mj-column><mj-text>[{{contact.traits.constructor}}][{{contact.traits.__proto__}}][{{contact.traits.plan}}]</mj-text></mj-column></mj-section>\n') });
+    try {
+      const c = ctx('en');
+      c.contact.traits = { plan: 'gold' };
+      expect((await engineFor(dir.dir).render('p', 'en', c, new PreviewLinkBuilder())).text).toContain('[][][gold]');
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('falls back to the language, then to the default locale', async () => {
     const links = new PreviewLinkBuilder();
     expect((await engine.render('hello', 'en-US', ctx('en'), links)).locale).toBe('en');
