@@ -16,6 +16,7 @@ import { DemoModule } from './demo/demo.module';
 import { TrackingModule } from './tracking/tracking.module';
 import { ConditionsModule } from './conditions/conditions.module';
 import { JourneysModule } from './journeys/journeys.module';
+import { TemplatesModule } from './templates/templates.module';
 
 export interface AppOptions {
   config: Config;
@@ -61,6 +62,7 @@ export class AppModule {
         TrackingModule,
         ConditionsModule,
         JourneysModule,
+        TemplatesModule,
       ],
     };
   }

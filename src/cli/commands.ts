@@ -5,6 +5,7 @@ import { importCommand } from './import.command';
 import { sendingHealthCommand } from './sending-health.command';
 import { journeysCommand, segmentsCommand } from './journeys.command';
 import { keysCommand, migrateCommand, serveCommand } from './service.commands';
+import { templatesCommand } from './templates.command';
 
 export interface Command {
   /** `touchline <name> ...` */
@@ -23,5 +24,6 @@ export const commands: Command[] = [
   demoCommand,
   journeysCommand,
   segmentsCommand,
+  templatesCommand,
   sendingHealthCommand,
 ];

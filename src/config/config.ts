@@ -19,6 +19,8 @@ export interface Config {
   sender: { name: string; email: string; address: string; contact: string };
   defaults: { locale: string; timezone: string };
   tracking: TrackingConfig;
+  /** Email content: reload interval of the template files (0 = every render), key features, login event, CSM directory file. */
+  templates: { reloadMs: number; keyFeatures: string[]; loginEvent: string; teamFile: string };
   secrets: Secrets;
 }
 
@@ -105,6 +107,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       ses: { topicArns: (e.SES_SNS_TOPIC_ARNS ?? '').split(',').map((s) => s.trim()).filter(Boolean) },
       sendgrid: { publicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY },
       postmark: { user: e.POSTMARK_WEBHOOK_USER, password: e.POSTMARK_WEBHOOK_PASSWORD },
+    },
+    templates: {
+      reloadMs: e.TEMPLATES_RELOAD_MS,
+      keyFeatures: e.KEY_FEATURES.split(','),
+      loginEvent: e.LOGIN_EVENT,
+      teamFile: path.resolve(cwd, e.TEAM_FILE),
     },
     secrets,
   };
