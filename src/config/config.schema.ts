@@ -67,6 +67,10 @@ export const envSchema = z.object({
   SENDER_CONTACT: z.string().min(1).default('support@touchline.example / 03-0000-0000'),
   DEFAULT_LOCALE: z.string().min(2).default('ja'),
   DEFAULT_TIMEZONE: z.string().min(1).default('Asia/Tokyo'),
+  // Health score: the model file, how often workers recompute, how long daily snapshots are kept.
+  HEALTH_MODEL_FILE: z.string().min(1).default('health.yaml'),
+  HEALTH_RECOMPUTE_MINUTES: positiveInt.max(24 * 60).default(60),
+  HEALTH_SNAPSHOT_DAYS: positiveInt.max(3650).default(400),
 });
 
 export type Env = z.infer<typeof envSchema>;
