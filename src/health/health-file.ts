@@ -177,7 +177,8 @@ function locator(file: string, doc: Document, lines: LineCounter): At {
   return (path, message, atKey = false) => {
     let offset = 0;
     for (let n = path.length; n >= 0; n--) {
-      const found = nodeAt(doc, path.slice(0, n), atKey && n === path.length);
+      // A missing field is reported at the key of the map that lacks it.
+      const found = nodeAt(doc, path.slice(0, n), n < path.length || atKey);
       if (found !== undefined) {
         offset = found;
         break;
