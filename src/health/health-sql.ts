@@ -8,8 +8,10 @@ import { Component, HealthModel, PHASES, Points, slope, usageWindowDays } from '
  * day's `health_snapshots` row. Formulas are those of `health-model.ts`, in the same
  * floating-point order, so the two agree exactly (tests hold them to each other).
  *
- * Usage windows come from one pass over `event_rollups` (recent days only, grouped by
- * account); "days since last" uses the signals builder (an index probe per account and event).
+ * Usage windows come from one pass over `event_rollups` (recent days only, two hash
+ * aggregates); "days since last" uses the signals builder (an index probe per account and
+ * event). `vals` and `pts` are materialized so that each value and each component's points
+ * are computed once per account, not once per reference.
  * Email engagement, NPS and hand-offs are each one grouped pass over their own table.
  */
 export interface RecomputeSql {
@@ -22,7 +24,7 @@ export function recomputeSql(model: HealthModel, today: string, now: Date): Reco
   const p = new SqlParams([today, now.toISOString()]);
   const T = '$1::date';
   const NOW = '$2::timestamptz';
-  const usage: string[] = [];
+  const usage: { level1: string; level2: string }[] = [];
   const ctes: string[] = [];
   const joins: string[] = [];
   const values: string[] = [];
@@ -40,20 +42,22 @@ export function recomputeSql(model: HealthModel, today: string, now: Date): Reco
       }
       case 'frequency_change': {
         const ev = `r.event = ANY(${p.add(m.events, 'text[]')})`;
-        usage.push(`COALESCE(sum(r.count) FILTER (WHERE ${win(m.days)} AND ${ev}), 0) AS u${i}_recent`);
-        usage.push(`COALESCE(sum(r.count) FILTER (WHERE ${win(m.days, m.days)} AND ${ev}), 0) AS u${i}_earlier`);
+        usage.push({ level1: `sum(r.count) FILTER (WHERE ${win(m.days)} AND ${ev}) AS u${i}_recent`, level2: `COALESCE(sum(u${i}_recent) FILTER (WHERE by_contact = 0), 0) AS u${i}_recent` });
+        usage.push({ level1: `sum(r.count) FILTER (WHERE ${win(m.days, m.days)} AND ${ev}) AS u${i}_earlier`, level2: `COALESCE(sum(u${i}_earlier) FILTER (WHERE by_contact = 0), 0) AS u${i}_earlier` });
         const recent = `COALESCE(u.u${i}_recent, 0)`;
         const earlier = `COALESCE(u.u${i}_earlier, 0)`;
         values.push(`CASE WHEN ${recent} = 0 AND ${earlier} = 0 THEN NULL ELSE ${recent}::float8 / GREATEST(${earlier}, 1)::float8 END`);
         break;
       }
       case 'feature_breadth':
-        usage.push(`count(DISTINCT r.event) FILTER (WHERE ${win(m.days)} AND r.event = ANY(${p.add(m.events, 'text[]')})) AS u${i}`);
+        // Distinct events: rows of the (account, event) grouping set that saw a key feature in the window.
+        usage.push({ level1: `bool_or(${win(m.days)} AND r.event = ANY(${p.add(m.events, 'text[]')})) AS u${i}`, level2: `count(*) FILTER (WHERE by_contact = 0 AND u${i}) AS u${i}` });
         values.push(`COALESCE(u.u${i}, 0)::float8`);
         break;
       case 'active_users': {
+        // Distinct contacts: rows of the (account, contact) grouping set active in the window.
         const ev = m.event ? ` AND r.event = ${p.add(m.event, 'text')}` : '';
-        usage.push(`count(DISTINCT r.contact_id) FILTER (WHERE ${win(m.days)} AND r.contact_id <> 0${ev}) AS u${i}`);
+        usage.push({ level1: `bool_or(${win(m.days)}${ev}) AS u${i}`, level2: `count(*) FILTER (WHERE by_contact = 1 AND contact_id <> 0 AND u${i}) AS u${i}` });
         values.push(`CASE WHEN a.seats > 0 THEN COALESCE(u.u${i}, 0)::float8 / a.seats::float8 END`);
         break;
       }
@@ -87,11 +91,17 @@ export function recomputeSql(model: HealthModel, today: string, now: Date): Reco
   });
 
   if (usage.length) {
-    ctes.unshift(`u AS (
-      SELECT r.account_id, ${usage.join(',\n             ')}
+    // Distinct counts without DISTINCT aggregates (which force a sort of every rollup row):
+    // one pass groups the window by (account, event) and by (account, contact) at once, the
+    // second counts those groups per account. Both are hash aggregates.
+    ctes.unshift(`u1 AS (
+      SELECT r.account_id, r.contact_id, GROUPING(r.event) AS by_contact, ${usage.map((u) => u.level1).join(',\n             ')}
         FROM event_rollups r
        WHERE r.day > ${T} - ${p.add(usageWindowDays(model), 'int')} AND r.day <= ${T}
-       GROUP BY r.account_id)`);
+       GROUP BY GROUPING SETS ((r.account_id, r.event), (r.account_id, r.contact_id))),
+    u AS (
+      SELECT account_id, ${usage.map((u) => u.level2).join(',\n             ')}
+        FROM u1 GROUP BY account_id)`);
     joins.unshift('LEFT JOIN u ON u.account_id = a.id');
   }
 
@@ -111,11 +121,11 @@ export function recomputeSql(model: HealthModel, today: string, now: Date): Reco
     .join(',\n      ');
 
   const scored = `
-    vals AS (
+    vals AS MATERIALIZED (
       SELECT a.id AS account_id, a.phase, ${values.map((v, i) => `${v} AS v${i}`).join(',\n             ')}
         FROM accounts a
         ${joins.join('\n        ')}),
-    pts AS (
+    pts AS MATERIALIZED (
       SELECT v.*, ${profile} AS profile, ${green} AS green, ${yellow} AS yellow,
              ${idx.map((i) => `${pointsSql(model.components[i], `v${i}`, p)} AS p${i}, ${weight(model.components[i])} AS w${i}`).join(',\n             ')}
         FROM vals v),

@@ -47,6 +47,8 @@ export class HealthRepository {
         const [got] = await tx.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(${LOCK}) AS ok`);
         if (!got.ok) return null;
       }
+      // Room for the hash aggregates over a month of rollups of every account (this transaction only).
+      await tx.query(`SET LOCAL work_mem = '256MB'`);
       const rows = await tx.query<{ band: Band; accounts: number }>(sql, params);
       const bands: Record<Band, number> = { green: 0, yellow: 0, red: 0 };
       for (const r of rows) bands[r.band] = r.accounts;
