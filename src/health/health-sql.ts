@@ -35,9 +35,15 @@ export function recomputeSql(model: HealthModel, today: string, now: Date): Reco
       offset ? `r.day > ${T} - ${p.add(days + offset, 'int')} AND r.day <= ${T} - ${p.add(offset, 'int')}` : `r.day > ${T} - ${p.add(days, 'int')}`;
     switch (m.kind) {
       case 'days_since_last': {
-        const last = m.events.map((event) => signalSql({ kind: 'days_since_last', event }, { subject: 'account', account: 'a.id', accountRow: 'a' }, p, T));
+        // The window pass already sees the latest use of nearly every active account; only
+        // accounts without one in the window need the index probe of the signals builder.
+        usage.push({
+          level1: `max(r.day) FILTER (WHERE r.event = ANY(${p.add(m.events, 'text[]')})) AS u${i}`,
+          level2: `max(u${i}) FILTER (WHERE by_contact = 0) AS u${i}`,
+        });
+        const probes = m.events.map((event) => signalSql({ kind: 'days_since_last', event }, { subject: 'account', account: 'a.id', accountRow: 'a' }, p, T));
         // days_since_last is (today - max(day)); the smallest over the events is the latest use.
-        values.push(`(${last.length > 1 ? `LEAST(${last.join(', ')})` : last[0]})::float8`);
+        values.push(`COALESCE(${T} - u.u${i}, ${probes.length > 1 ? `LEAST(${probes.join(', ')})` : probes[0]})::float8`);
         break;
       }
       case 'frequency_change': {
@@ -97,7 +103,7 @@ export function recomputeSql(model: HealthModel, today: string, now: Date): Reco
     ctes.unshift(`u1 AS (
       SELECT r.account_id, r.contact_id, GROUPING(r.event) AS by_contact, ${usage.map((u) => u.level1).join(',\n             ')}
         FROM event_rollups r
-       WHERE r.day > ${T} - ${p.add(usageWindowDays(model), 'int')} AND r.day <= ${T}
+       WHERE r.day > ${T} - ${p.add(usageWindowDays(model), 'int')}
        GROUP BY GROUPING SETS ((r.account_id, r.event), (r.account_id, r.contact_id))),
     u AS (
       SELECT account_id, ${usage.map((u) => u.level2).join(',\n             ')}

@@ -120,6 +120,8 @@ beforeAll(async () => {
   await seedMixed('mixed', 'adoption');
   await seedMixed('starter', 'onboarding');
   await account('idle', 'adoption', 10);
+  // Last login 45 days ago: outside every usage window, so "days since last" comes from the index probe.
+  await rollup(await account('lapsed', 'adoption', 10), 'login', '2026-10-06', 1, 2);
 });
 afterAll(() => t.close());
 
@@ -129,7 +131,7 @@ describe('health recompute (set-based SQL) against hand-calculated values', () =
     expect(await t.app.get(HealthService).due()).toBe(true); // accounts without a score
     const res = await t.request('POST', '/api/health/recompute');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ day: '2026-11-20', accounts: 3, bands: { green: 0, yellow: 2, red: 1 } });
+    expect(res.body).toMatchObject({ day: '2026-11-20', accounts: 4, bands: { green: 0, yellow: 2, red: 2 } });
     expect(await scheduler.tick()).toBe(false); // just computed: not due
 
     const mixed = await t.request('GET', '/api/accounts/mixed/health', { key: 'review' });
@@ -145,6 +147,10 @@ describe('health recompute (set-based SQL) against hand-calculated values', () =
     const idle = await t.request('GET', '/api/accounts/idle/health');
     expect(idle.body.current).toMatchObject({ score: 6.25, band: 'red' });
     expect(idle.body.current.components.nps).toEqual({ value: null, points: null, weight: 10, contribution: 0 });
+
+    const lapsed = (await t.request('GET', '/api/accounts/lapsed/health')).body.current;
+    expect(lapsed).toMatchObject({ score: 6.25, band: 'red' });
+    expect(lapsed.components.usage_recency).toEqual({ value: 45, points: 0, weight: 25, contribution: 0 });
   });
 
   it('agrees exactly with the per-account JavaScript computation through SignalsService', async () => {
@@ -177,7 +183,7 @@ describe('health history, trend and signals', () => {
     t.clock.advance(30 * 60_000);
     await t.request('POST', '/api/health/recompute');
     const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM health_snapshots`);
-    expect(n).toBe(6); // 3 accounts × 2 days
+    expect(n).toBe(8); // 4 accounts × 2 days
     const idle = (await t.request('GET', '/api/accounts/idle/health')).body.current;
     expect(idle).toMatchObject({ score: 61.88, band: 'yellow', previousScore: 61.88, previousBand: 'red', bandChangedAt: '2026-11-21T03:00:00.000Z' });
   });
