@@ -17,6 +17,7 @@ import { TrackingModule } from './tracking/tracking.module';
 import { ConditionsModule } from './conditions/conditions.module';
 import { JourneysModule } from './journeys/journeys.module';
 import { TemplatesModule } from './templates/templates.module';
+import { HealthModule } from './health/health.module';
 
 export interface AppOptions {
   config: Config;
@@ -63,6 +64,7 @@ export class AppModule {
         ConditionsModule,
         JourneysModule,
         TemplatesModule,
+        HealthModule,
       ],
     };
   }

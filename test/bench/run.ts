@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   ingest: () => import('./ingest.bench'),
   tracking: () => import('./tracking.bench'),
   render: () => import('./render.bench'),
+  health: () => import('./health.bench'),
 };
 
 async function main() {
