@@ -14,6 +14,11 @@ import { OpsModule } from './ops/ops.module';
 import { SignalsModule } from './signals/signals.module';
 import { DemoModule } from './demo/demo.module';
 import { DeliveryModule } from './delivery/delivery.module';
+import { TrackingModule } from './tracking/tracking.module';
+import { ConditionsModule } from './conditions/conditions.module';
+import { JourneysModule } from './journeys/journeys.module';
+import { TemplatesModule } from './templates/templates.module';
+import { HealthModule } from './health/health.module';
 
 export interface AppOptions {
   config: Config;
@@ -57,6 +62,11 @@ export class AppModule {
         AccountsModule,
         DemoModule,
         DeliveryModule,
+        TrackingModule,
+        ConditionsModule,
+        JourneysModule,
+        TemplatesModule,
+        HealthModule,
       ],
     };
   }

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { createHmac } from 'node:crypto';
 import * as path from 'node:path';
 import type { CapRule } from '../delivery/caps';
 import type { SendWindow } from '../delivery/send-window';
@@ -30,6 +31,10 @@ export interface Config {
   demo: { seed: boolean; accounts: number };
   sender: { name: string; email: string; address: string; contact: string };
   defaults: { locale: string; timezone: string };
+  tracking: TrackingConfig;
+  /** Email content: reload interval of the template files (0 = every render), key features, login event, CSM directory file. */
+  templates: { reloadMs: number; keyFeatures: string[]; loginEvent: string; teamFile: string };
+  health: { modelFile: string; recomputeMinutes: number; snapshotDays: number };
   secrets: Secrets;
 }
 
@@ -56,6 +61,22 @@ export interface DeliveryConfig {
   bounceAddress?: string;
 }
 
+export interface TrackingConfig {
+  ipHashKey: string;
+  ratePerMinute: number;
+  pageRatePerMinute: number;
+  scannerWindowSeconds: number;
+  prefetchWindowSeconds: number;
+  surveyBurstSeconds: number;
+  softBounceThreshold: number;
+  softBounceWindowDays: number;
+  complaintRateThreshold: number;
+  complaintMinSent: number;
+  ses: { topicArns: string[] };
+  sendgrid: { publicKey?: string };
+  postmark: { user?: string; password?: string };
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -77,7 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0]);
-        const shown = name.includes('KEY') || name.includes('URL') ? '' : ` (got ${JSON.stringify(env[name])})`;
+        const shown = /KEY|URL|PASSWORD|SECRET/.test(name) ? '' : ` (got ${JSON.stringify(env[name])})`;
         return `${name}: ${issue.message}${shown}`;
       }),
     );
@@ -138,6 +159,28 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     demo: { seed: e.DEMO_SEED, accounts: e.DEMO_ACCOUNTS },
     sender: { name: e.SENDER_NAME, email: e.SENDER_EMAIL, address: e.SENDER_ADDRESS, contact: e.SENDER_CONTACT },
     defaults: { locale: e.DEFAULT_LOCALE, timezone: e.DEFAULT_TIMEZONE },
+    tracking: {
+      ipHashKey: e.TRACKING_IP_HASH_KEY ?? createHmac('sha256', secrets.sessionSecret).update('touchline:ip-hash').digest('base64url'),
+      ratePerMinute: e.TRACKING_RATE_PER_MINUTE,
+      pageRatePerMinute: e.TRACKING_PAGE_RATE_PER_MINUTE,
+      scannerWindowSeconds: e.TRACKING_SCANNER_WINDOW_SECONDS,
+      prefetchWindowSeconds: e.TRACKING_PREFETCH_WINDOW_SECONDS,
+      surveyBurstSeconds: e.TRACKING_SURVEY_BURST_SECONDS,
+      softBounceThreshold: e.SOFT_BOUNCE_THRESHOLD,
+      softBounceWindowDays: e.SOFT_BOUNCE_WINDOW_DAYS,
+      complaintRateThreshold: e.COMPLAINT_RATE_THRESHOLD,
+      complaintMinSent: e.COMPLAINT_MIN_SENT,
+      ses: { topicArns: (e.SES_SNS_TOPIC_ARNS ?? '').split(',').map((s) => s.trim()).filter(Boolean) },
+      sendgrid: { publicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY },
+      postmark: { user: e.POSTMARK_WEBHOOK_USER, password: e.POSTMARK_WEBHOOK_PASSWORD },
+    },
+    templates: {
+      reloadMs: e.TEMPLATES_RELOAD_MS,
+      keyFeatures: e.KEY_FEATURES.split(','),
+      loginEvent: e.LOGIN_EVENT,
+      teamFile: path.resolve(cwd, e.TEAM_FILE),
+    },
+    health: { modelFile: path.resolve(cwd, e.HEALTH_MODEL_FILE), recomputeMinutes: e.HEALTH_RECOMPUTE_MINUTES, snapshotDays: e.HEALTH_SNAPSHOT_DAYS },
     secrets,
   };
 }

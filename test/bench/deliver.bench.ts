@@ -6,17 +6,17 @@ import { createApp } from '../../src/app';
 import { SystemClock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/config';
 import { Db } from '../../src/database/db';
-import { DispatchRepository } from '../../src/delivery/dispatch.repository';
 import { Dispatcher } from '../../src/delivery/dispatcher';
 import { buildHeaders, messageIdFor, unsubscribeToken, unsubscribeUrl } from '../../src/delivery/headers';
-import { SmtpTransport } from '../../src/delivery/mail-transport';
-import { RateLimiter } from '../../src/delivery/rate-limiter';
-import { RateRepository } from '../../src/delivery/rate.repository';
-import { ROOT, TEST_KEYS } from '../support/app';
-import { HandlebarsRenderer } from '../support/mail';
+import { TEST_KEYS } from '../support/app';
+import { MessageRenderer } from '../../src/delivery/message-renderer';
+import { TemplatesService } from '../../src/templates/templates.service';
 import { benchDatabase } from './bench-db';
 import { line, rssSampler, summary } from './report';
 import { startSinkProcess } from './smtp-sink-process';
+
+// The repository root (this file runs from dist/test/bench).
+const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /**
  * `npm run bench -- deliver [--messages 20000] [--connections 8] [--rate 5000] [--batch 1000]`: queued personalised
@@ -50,7 +50,10 @@ export async function run(args: string[]): Promise<void> {
   const app = await createApp({ config, clock, databaseUrl: db.url });
   await app.init();
   const rss = rssSampler();
-  const renderer = new HandlebarsRenderer();
+  // The real renderer: templates (compiled once per content hash) with tracking's signed links.
+  const renderer = app.get(MessageRenderer);
+  const TEMPLATE = 'adoption-we-miss-you';
+  const sample = app.get(TemplatesService).sample('ja');
   try {
     const q = app.get(Db);
     const accounts = Math.ceil(total / 10);
@@ -60,12 +63,22 @@ export async function run(args: string[]): Promise<void> {
        SELECT 'u-' || g, 1 + (g - 1) / 10, 'user' || g || '@bench.example', 'ユーザー ' || g, true, now(), now() FROM generate_series(1, $1::int) g`,
       [total],
     );
-    await q.query(
-      `INSERT INTO messages (idempotency_key, account_id, contact_id, to_email, journey_key, enrollment_id, step_id, template, locale, category, context, scheduled_at, created_at, updated_at)
-       SELECT 'e' || c.id || ':s1:c' || c.id, c.account_id, c.id, c.email, 'adoption', c.id, 's1', 'feature-spotlight', 'ja', 'marketing',
-              jsonb_build_object('name', c.name, 'account', 'Account ' || c.account_id, 'logins', c.id % 40), now() - interval '1 minute', now(), now()
-         FROM contacts c`,
-    );
+    // Personalised contexts: the standard render context with each recipient's own name, account and figures.
+    const contextFor = (i: number, accountId: number) => ({
+      ...sample,
+      contact: { ...sample.contact, id: String(i), externalId: `u-${i}`, name: `ユーザー ${i}`, email: `user${i}@bench.example` },
+      account: { ...sample.account, id: String(accountId), externalId: `acct-${accountId}`, name: `Account ${accountId}` },
+      signals: { ...sample.signals, daysSinceLastLogin: 14 + (i % 30), activeUsers30d: i % 25 },
+    });
+    for (let from = 1; from <= total; from += 5000) {
+      const ids = Array.from({ length: Math.min(5000, total - from + 1) }, (_, k) => from + k);
+      await q.query(
+        `INSERT INTO messages (idempotency_key, account_id, contact_id, to_email, journey_key, enrollment_id, step_id, template, locale, category, context, scheduled_at, created_at, updated_at)
+         SELECT 'e' || c.id || ':s1:c' || c.id, c.account_id, c.id, c.email, 'adoption', c.id, 's1', $2, 'ja', 'marketing', x.ctx, now() - interval '1 minute', now(), now()
+           FROM unnest($1::bigint[], $3::jsonb[]) AS x(id, ctx) JOIN contacts c ON c.id = x.id`,
+        [ids, TEMPLATE, ids.map((i) => JSON.stringify(contextFor(i, 1 + Math.floor((i - 1) / 10))))],
+      );
+    }
     line({ phase: 'seeded', messages: total, accounts });
 
     // Baseline: bare nodemailer, pooled, pre-rendered messages (rendering not timed).
@@ -75,7 +88,7 @@ export async function run(args: string[]): Promise<void> {
       const id = String(1_000_000 + i);
       const token = unsubscribeToken(config.secrets.trackingKeys, id, String(i));
       const url = unsubscribeUrl(config.publicUrl, token);
-      const email = await renderer.render({ id, contactId: String(i), accountId: null, toEmail: `user${i}@bench.example`, template: 'feature-spotlight', templateVersion: null, locale: 'ja', category: 'marketing', context: { name: `ユーザー ${i}`, account: `Account ${i}`, logins: i % 40 } }, { unsubscribeUrl: url });
+      const email = await renderer.render({ id, contactId: String(i), accountId: null, toEmail: `user${i}@bench.example`, template: TEMPLATE, templateVersion: null, locale: 'ja', category: 'marketing', context: contextFor(i, 1 + Math.floor((i - 1) / 10)) as unknown as Record<string, unknown> }, { unsubscribeUrl: url });
       prepared.push({
         from: `"${config.sender.name}" <${config.sender.email}>`, to: `user${i}@bench.example`, subject: email.subject, html: email.html, text: email.text,
         messageId: messageIdFor(id, config.delivery.messageIdDomain, key),
@@ -93,8 +106,8 @@ export async function run(args: string[]): Promise<void> {
     line({ phase: 'baseline', what: 'bare nodemailer pooled sends of pre-rendered messages', messages: total, seconds: round(baseSecs), msgsPerSec: Math.round(baseline), sinkReceived: (await sink.count()) - before });
 
     // The full dispatcher.
-    const transport = new SmtpTransport(config.smtp);
-    const dispatcher = new Dispatcher(app.get(DispatchRepository), new RateLimiter(app.get(RateRepository), config), transport, renderer, clock, config);
+    const dispatcher = app.get(Dispatcher); // as wired in the service: templates renderer, pooled SMTP transport
+
     const before2 = await sink.count();
     t0 = process.hrtime.bigint();
     let rounds = 0;
@@ -104,7 +117,6 @@ export async function run(args: string[]): Promise<void> {
       rounds++;
     }
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    await transport.close();
     const [{ sent, other }] = await q.query(`SELECT count(*) FILTER (WHERE status = 'sent')::int AS sent, count(*) FILTER (WHERE status <> 'sent')::int AS other FROM messages`);
     const received = (await sink.count()) - before2;
     if (sent !== total || received !== total) throw new Error(`dispatcher: ${sent} marked sent, ${other} not, sink received ${received} of ${total}`);

@@ -4,6 +4,9 @@ import 'reflect-metadata';
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   ingest: () => import('./ingest.bench'),
   deliver: () => import('./deliver.bench'),
+  tracking: () => import('./tracking.bench'),
+  render: () => import('./render.bench'),
+  health: () => import('./health.bench'),
 };
 
 async function main() {
