@@ -67,6 +67,16 @@ export const envSchema = z.object({
   SENDER_CONTACT: z.string().min(1).default('support@touchline.example / 03-0000-0000'),
   DEFAULT_LOCALE: z.string().min(2).default('ja'),
   DEFAULT_TIMEZONE: z.string().min(1).default('Asia/Tokyo'),
+  // Journey engine (workers only run with TOUCHLINE_ROLE all or worker).
+  ENGINE_TICK_MS: positiveInt.default(1000),
+  ENGINE_TRIGGER_INTERVAL_MS: positiveInt.default(60_000),
+  ENGINE_BATCH_SIZE: positiveInt.max(10_000).default(500),
+  ENGINE_LEASE_MS: positiveInt.default(60_000),
+  ENGINE_MAX_ATTEMPTS: positiveInt.max(100).default(5),
+  ENGINE_RETRY_BASE_MS: positiveInt.default(60_000),
+  ENGINE_SYNC_ON_START: bool.default(true),
+  HANDOFF_WEBHOOK_URL: url(/^https?:$/, 'an http(s) URL').optional(),
+  HANDOFF_WEBHOOK_MAX_ATTEMPTS: positiveInt.max(100).default(8),
 });
 
 export type Env = z.infer<typeof envSchema>;
