@@ -70,7 +70,7 @@ export function formatSignal(s: Signal): string {
     case 'days_until_renewal':
       return s.kind;
     case 'engagement': {
-      const by = [s.template ? `template: ${word(s.template)}` : '', s.journey ? `journey: ${word(s.journey)}` : '', s.includeMachine ? 'machine' : ''];
+      const by = [s.template ? `template=${word(s.template)}` : '', s.journey ? `journey=${word(s.journey)}` : '', s.includeMachine ? 'machine' : ''];
       return `${of}${s.action}(${[`${s.days}d`, ...by.filter(Boolean)].join(', ')})`;
     }
   }

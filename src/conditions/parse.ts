@@ -357,10 +357,12 @@ class Parser {
       const extra: { template?: string; journey?: string; includeMachine?: boolean } = {};
       while (this.isPunct(',')) {
         this.next();
-        const k = this.word('template:, journey: or machine');
+        const k = this.word('template=NAME, journey=KEY or machine');
         if (k.text === 'machine') extra.includeMachine = true;
         else if (k.text === 'template' || k.text === 'journey') {
-          this.expectPunct(':');
+          // `=` rather than `:` so the text stays a plain YAML scalar (": " would start a mapping).
+          const eq = this.next();
+          if (eq.kind !== 'op' || eq.text !== '=') throw this.error(eq, `expected "=" after ${k.text}, as in ${k.text}=NAME`);
           extra[k.text] = String(this.word(`a ${k.text} name`).value);
         } else throw this.error(k, `unknown option "${k.text}"${didYouMean(k.text, ['template', 'journey', 'machine'])}`);
       }
