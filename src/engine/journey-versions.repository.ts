@@ -73,6 +73,11 @@ export class JourneyVersionsRepository {
     return { versionId, version, created };
   }
 
+  /** Event triggers count events from the journey's first load on (the cursor starts at this snapshot). */
+  async initEventCursor(tx: Tx, key: string, now: Date): Promise<void> {
+    await tx.query(`INSERT INTO engine_cursors (name, snapshot, updated_at) VALUES ($1, pg_current_snapshot()::text, $2) ON CONFLICT (name) DO NOTHING`, [eventCursorName(key), now]);
+  }
+
   async setNextFire(tx: Tx, key: string, at: Date | null): Promise<void> {
     await tx.query(`UPDATE journeys SET next_fire_at = $2 WHERE key = $1`, [key, at]);
   }
@@ -135,4 +140,8 @@ function toJourney(r: any): StoredJourney {
     source: r.source,
     nextFireAt: r.next_fire_at,
   };
+}
+
+export function eventCursorName(journeyKey: string): string {
+  return `journey:${journeyKey}`;
 }
