@@ -10,8 +10,10 @@ export function formatCondition(c: Condition): string {
     case 'const':
       return String(c.value);
     case 'all':
+      if (c.of.length === 1) return formatCondition(c.of[0]);
       return c.of.length ? c.of.map((x) => wrap(x, 'all')).join(' and ') : 'true';
     case 'any':
+      if (c.of.length === 1) return formatCondition(c.of[0]);
       return c.of.length ? c.of.map((x) => wrap(x, 'any')).join(' or ') : 'false';
     case 'not':
       return `not ${wrap(c.of, 'not')}`;
@@ -33,6 +35,7 @@ export function formatCondition(c: Condition): string {
 }
 
 function wrap(c: Condition, parent: 'all' | 'any' | 'not'): string {
+  while ((c.type === 'all' || c.type === 'any') && c.of.length === 1) c = c.of[0];
   const s = formatCondition(c);
   const compound = (c.type === 'all' && c.of.length > 1) || (c.type === 'any' && c.of.length > 1);
   return compound && (parent === 'not' || c.type !== parent) ? `(${s})` : s;
