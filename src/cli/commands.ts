@@ -3,6 +3,7 @@ import type { CliContext } from './context';
 import { demoCommand } from './demo.command';
 import { importCommand } from './import.command';
 import { keysCommand, migrateCommand, serveCommand } from './service.commands';
+import { journeysReloadCommand } from '../engine/journeys-reload.command';
 
 export interface Command {
   /** `touchline <name> ...` */
@@ -13,4 +14,4 @@ export interface Command {
 }
 
 /** Every CLI command; each capability adds its own here. */
-export const commands: Command[] = [serveCommand, migrateCommand, keysCommand, importCommand, demoCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, keysCommand, importCommand, demoCommand, journeysReloadCommand];

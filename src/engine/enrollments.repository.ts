@@ -134,10 +134,13 @@ export class EnrollmentsRepository {
           LIMIT $3
           FOR UPDATE SKIP LOCKED
        )
-       UPDATE enrollments e SET due_at = $4, lease_until = $4, leased_by = $5, lease_token = e.lease_token + 1
-         FROM due WHERE e.id = due.id
-       RETURNING e.id, e.journey_key, e.version_id, e.subject_type, e.subject_id, e.account_id, e.contact_id, e.step_id,
-                 e.step_started_at, e.entered_at, e.seq, e.holdout, e.arms, e.attempts, e.lease_token`,
+       , claimed AS (
+         UPDATE enrollments e SET due_at = $4, lease_until = $4, leased_by = $5, lease_token = e.lease_token + 1
+           FROM due WHERE e.id = due.id
+         RETURNING e.id, e.journey_key, e.version_id, e.subject_type, e.subject_id, e.account_id, e.contact_id, e.step_id,
+                   e.step_started_at, e.entered_at, e.seq, e.holdout, e.arms, e.attempts, e.lease_token
+       )
+       SELECT * FROM claimed`,
       [now, journeyKeys, limit, leaseUntil, worker],
     );
     return rows.map((r: any) => ({
@@ -172,7 +175,7 @@ export class EnrollmentsRepository {
     const cols = signals.map((s, i) => `${signalSql(s, ref, params, '$2::date')} AS s${i}`);
     const owner = subject === 'contact' ? 'r.contact_id = en.contact_id' : 'r.account_id = en.account_id';
     const rows = await this.db.query(
-      `SELECT en.id, to_jsonb(a) AS account, to_jsonb(c) AS contact, ac.role AS member_role,
+      `SELECT en.id, $2::date AS as_of, to_jsonb(a) AS account, to_jsonb(c) AS contact, ac.role AS member_role,
               CASE WHEN h.account_id IS NULL THEN NULL ELSE jsonb_build_object(
                 'score', h.score, 'band', h.band, 'previous_score', h.previous_score, 'previous_band', h.previous_band,
                 'band_changed_day', (h.band_changed_at AT TIME ZONE 'UTC')::date) END AS health,
@@ -208,7 +211,7 @@ export class EnrollmentsRepository {
     const params = new SqlParams([accountIds, roles, today]);
     const cond = compileConditionSql(where, { subject: 'contact', account: 'a.id', accountRow: 'a', contact: 'c.id', contactRow: 'c', membershipRole: 'ac.role' }, params, '$3::date');
     const rows = await this.db.query(
-      `SELECT ac.account_id, c.id, c.email, c.name, c.locale, COALESCE(ac.role, c.role) AS role
+      `SELECT ac.account_id, c.id, c.email, c.name, c.locale, COALESCE(ac.role, c.role) AS role, $3::date AS as_of
          FROM account_contacts ac JOIN contacts c ON c.id = ac.contact_id JOIN accounts a ON a.id = ac.account_id
         WHERE ac.account_id = ANY($1::bigint[]) AND (cardinality($2::text[]) = 0 OR COALESCE(ac.role, c.role) = ANY($2::text[])) AND ${cond}
         ORDER BY ac.account_id, c.id`,
@@ -230,14 +233,14 @@ export class EnrollmentsRepository {
   private async apply(tx: Tx, b: ApplyBatch, now: Date): Promise<void> {
     // The fence first: only the holder of the current lease token may advance the enrollment.
     const updated = await tx.query<{ id: string }>(
-      `UPDATE enrollments e SET status = x.status, step_id = x.step_id, step_started_at = x.step_started_at, seq = x.seq,
+      `WITH u AS (UPDATE enrollments e SET status = x.status, step_id = x.step_id, step_started_at = x.step_started_at, seq = x.seq,
               due_at = x.due_at, arms = x.arms, end_reason = x.end_reason,
               ended_at = CASE WHEN x.status = 'active' THEN NULL ELSE $2::timestamptz END,
               attempts = 0, last_error = NULL, lease_until = NULL, leased_by = NULL, updated_at = $2
          FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, lease_token bigint, status text, step_id text, step_started_at timestamptz,
               seq int, due_at timestamptz, arms jsonb, end_reason text)
         WHERE e.id = x.id AND e.lease_token = x.lease_token AND e.status = 'active'
-        RETURNING e.id`,
+        RETURNING e.id) SELECT id FROM u`,
       [JSON.stringify(b.enrollments), now],
     );
     if (updated.length !== b.enrollments.length) throw new LeaseLost(`${b.enrollments.length - updated.length} of ${b.enrollments.length} leases lost`);
@@ -299,12 +302,12 @@ export class EnrollmentsRepository {
   async recordFailure(id: string, leaseToken: string, error: string, retryAt: Date | null, stepId: string, now: Date): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query(
-        `UPDATE enrollments SET attempts = attempts + 1, last_error = $3,
+        `WITH u AS (UPDATE enrollments SET attempts = attempts + 1, last_error = $3,
                 status = CASE WHEN $4::timestamptz IS NULL THEN 'failed' ELSE status END,
                 end_reason = CASE WHEN $4::timestamptz IS NULL THEN $3 ELSE end_reason END,
                 ended_at = CASE WHEN $4::timestamptz IS NULL THEN $5::timestamptz ELSE ended_at END,
                 due_at = $4, lease_until = NULL, leased_by = NULL, updated_at = $5
-          WHERE id = $1 AND lease_token = $2 AND status = 'active' RETURNING attempts`,
+          WHERE id = $1 AND lease_token = $2 AND status = 'active' RETURNING attempts) SELECT attempts FROM u`,
         [id, leaseToken, error, retryAt, now],
       );
       if (!rows.length) return false;

@@ -80,6 +80,8 @@ interface EntryOptions {
   where?: string;
   withTriggerKey?: boolean;
   withDueAt?: boolean;
+  /** The `today` placeholder: always referenced, so its type is known even if no predicate reads it. */
+  today?: string;
 }
 
 /** INSERT … SELECT of enrollments plus their "entered" history, returning the counts. */
@@ -107,7 +109,7 @@ export function entryStatement(o: EntryOptions): Statement {
       INSERT INTO enrollment_history (enrollment_id, step_id, outcome, reason, at)
       SELECT id, NULL, 'entered', ${reason} || CASE WHEN holdout THEN ' (holdout: control group)' ELSE '' END, ${now} FROM ins
     )
-    SELECT (SELECT count(*) FROM ins)::int AS enrolled, (SELECT count(*) FROM x)::int AS candidates`;
+    SELECT (SELECT count(*) FROM ins)::int AS enrolled, (SELECT count(*) FROM x)::int AS candidates${o.today ? `, ${o.today} AS as_of` : ''}`;
   return { sql, params: p.values };
 }
 
@@ -136,6 +138,7 @@ export function conditionTriggerStatement(journey: Journey, versionId: string, n
     versionId,
     now,
     params,
+    today,
     reason: 'condition became true',
     ctes: [
       `holds AS MATERIALIZED (${holds})`,
@@ -172,6 +175,7 @@ export function dateTriggerStatement(journey: Journey, versionId: string, now: D
     versionId,
     now,
     params,
+    today,
     reason: `${t.offsetDays < 0 ? `${-t.offsetDays} days before` : `${t.offsetDays} days after`} ${t.field}`,
     ctes: ['tzn AS MATERIALIZED (SELECT name FROM pg_timezone_names)'],
     candidates: cands,
@@ -190,6 +194,7 @@ export function scheduleTriggerStatement(journey: Journey, versionId: string, no
     versionId,
     now,
     params,
+    today,
     reason: `scheduled ${occurrence.toISOString()}`,
     candidates: matching(journey, { type: 'const', value: true }, params, today, { cols: `, ${key} AS trigger_key` }),
     withTriggerKey: true,
@@ -240,6 +245,7 @@ export function eventTriggerStatement(journey: Journey, versionId: string, now: 
     versionId,
     now,
     params,
+    today,
     reason: `event ${t.event}`,
     ctes: [`seen AS MATERIALIZED (${seen})`],
     candidates: `SELECT ${s.subjectId} AS subject_id, ${s.accountId} AS account_id, ${s.contactId} AS contact_id FROM ${from} WHERE ${audience}`,
