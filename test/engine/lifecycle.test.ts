@@ -101,7 +101,7 @@ describe('engine: versions, pauses, holdouts, time and failures', () => {
       journey({
         key: 'morning',
         trigger: { type: 'event', event: 'nudge' },
-        steps: [{ id: 'w', type: 'wait', durationMs: 86_400_000, until: { from: '09:00', to: '11:00', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } }, send('s', 'welcome')],
+        steps: [{ id: 'w', type: 'wait', durationMs: 86_400_000, until: { from: '09:00', to: '11:00', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] }, next: 's' }, send('s', 'welcome')],
       }),
     );
     // c1 belongs to a New York account (a2), c2 to a Tokyo account (a3); c3's own timezone (London) wins.
