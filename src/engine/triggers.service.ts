@@ -15,6 +15,7 @@ export interface TriggerRun {
   enrolled: number;
   candidates?: number;
   error?: string;
+  ms?: number;
 }
 
 const WAKE_CURSOR = 'wake';
@@ -43,9 +44,10 @@ export class TriggersService {
   }
 
   private async guarded(journey: Journey, trigger: string, work: () => Promise<Omit<TriggerRun, 'journey' | 'trigger'> | undefined>): Promise<TriggerRun | undefined> {
+    const started = performance.now();
     try {
       const r = await work();
-      return r && { journey: journey.key, trigger, ...r };
+      return r && { journey: journey.key, trigger, ...r, ms: Math.round(performance.now() - started) };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       this.log.error(`journey ${journey.key}: ${trigger} trigger failed: ${error}`);

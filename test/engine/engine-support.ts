@@ -47,7 +47,7 @@ export interface EngineHarness {
   steps: StepRunnerService;
   /** Stores these journeys as the complete set of journey files. */
   load(...journeys: Journey[]): Promise<void>;
-  /** Advances virtual time in steps, running triggers, events and steps at each one. */
+  /** Advances virtual time in steps, running events and steps at each one and the scheduled triggers once a virtual day. */
   run(days: number, stepHours?: number): Promise<void>;
   q<T = any>(sql: string, params?: unknown[]): Promise<T[]>;
 }
@@ -70,10 +70,14 @@ export async function engineHarness(options: { now?: string; templates?: string[
     },
     async run(days, stepHours = 1) {
       const end = t.clock.now().getTime() + days * 86_400_000;
+      let lastTick = 0;
       while (t.clock.now().getTime() < end) {
-        t.clock.advance(stepHours * 3_600_000);
+        const now = t.clock.advance(stepHours * 3_600_000).getTime();
         await triggers.processEvents();
-        await triggers.tick();
+        if (now - lastTick >= 86_400_000) {
+          await triggers.tick();
+          lastTick = now;
+        }
         await steps.drain();
       }
     },
