@@ -13,6 +13,8 @@ import { IngestionModule } from './ingestion/ingestion.module';
 import { OpsModule } from './ops/ops.module';
 import { SignalsModule } from './signals/signals.module';
 import { DemoModule } from './demo/demo.module';
+import { ConditionsModule } from './conditions/conditions.module';
+import { JourneysModule } from './journeys/journeys.module';
 import { EngineModule } from './engine/engine.module';
 
 export interface AppOptions {
@@ -56,6 +58,8 @@ export class AppModule {
         SignalsModule,
         AccountsModule,
         DemoModule,
+        ConditionsModule,
+        JourneysModule,
         EngineModule,
       ],
     };

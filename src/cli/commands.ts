@@ -2,8 +2,8 @@ import type { Args } from './args';
 import type { CliContext } from './context';
 import { demoCommand } from './demo.command';
 import { importCommand } from './import.command';
+import { journeysCommand, segmentsCommand } from './journeys.command';
 import { keysCommand, migrateCommand, serveCommand } from './service.commands';
-import { journeysReloadCommand } from '../engine/journeys-reload.command';
 
 export interface Command {
   /** `touchline <name> ...` */
@@ -14,4 +14,4 @@ export interface Command {
 }
 
 /** Every CLI command; each capability adds its own here. */
-export const commands: Command[] = [serveCommand, migrateCommand, keysCommand, importCommand, demoCommand, journeysReloadCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, keysCommand, importCommand, demoCommand, journeysCommand, segmentsCommand];

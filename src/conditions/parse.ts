@@ -270,6 +270,8 @@ class Parser {
   }
 
   private operand(): Operand {
+    const kw = this.peek();
+    if (kw.kind === 'word' && ['and', 'or', 'in', 'is'].includes(kw.text)) throw this.error(kw, `expected a field or signal, got "${kw.text}"`);
     const t = this.word('a field or signal (account.…, contact.…, health.…, count(…), …)');
     const name = t.text;
     if ((name === 'account' || name === 'contact') && this.isPunct('.')) {

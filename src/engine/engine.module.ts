@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { IngestionModule } from '../ingestion/ingestion.module';
+import { JourneysModule } from '../journeys/journeys.module';
 import { DirectoryTemplateCatalog, FetchHttpClient, HttpClient, TemplateCatalog } from './adapters';
 import { EngineReportsRepository } from './engine-reports.repository';
 import { EngineController } from './engine.controller';
@@ -16,7 +17,7 @@ import { TriggersService } from './triggers.service';
 
 /** The journey engine: versions, triggers, step execution, hand-off webhooks, reports. */
 @Module({
-  imports: [IngestionModule],
+  imports: [IngestionModule, JourneysModule],
   controllers: [EngineController],
   providers: [
     JourneyVersionsRepository,

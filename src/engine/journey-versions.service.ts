@@ -4,7 +4,7 @@ import { Clock } from '../common/clock';
 import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { Journey } from '../journeys/journey';
-import { loadJourneyFiles, templateNamesIn } from '../journeys/journey-files';
+import { JourneysService } from '../journeys/journeys.service';
 import { nextScheduleTime } from '../journeys/local-time';
 import { formatProblem } from '../journeys/yaml-source';
 import { journeyHash } from './content-hash';
@@ -45,24 +45,23 @@ export class JourneyVersionsService {
 
   constructor(
     private readonly repo: JourneyVersionsRepository,
+    private readonly files: JourneysService,
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  /** Reads the journey files from JOURNEYS_DIR (validated by the journey language's loader). */
-  loadFiles(dir = this.config.journeysDir): LoadedJourneys {
-    const templatesDir = this.config.templatesDir;
-    const result = loadJourneyFiles(dir, {
-      templates: fs.existsSync(templatesDir) ? templateNamesIn(templatesDir) : null,
-      // Event names are not checked here: a journey may wait for an event no one has sent yet.
-      events: null,
-      relativeTo: process.cwd(),
-    });
-    return { journeys: result.journeys, files: result.files, problems: result.problems.map(formatProblem), dirExists: fs.existsSync(dir) };
+  /**
+   * Reads JOURNEYS_DIR through the journey language's validator (the same checks as
+   * `touchline journeys validate`): only valid journeys are stored; the problems are reported.
+   */
+  async loadFiles(): Promise<LoadedJourneys> {
+    const dir = this.config.journeysDir;
+    const result = await this.files.validate();
+    return { journeys: result.journeys, files: result.files, problems: result.problems.map(formatProblem), dirExists: fs.existsSync(dir) && fs.statSync(dir).isDirectory() };
   }
 
-  async reload(dir?: string): Promise<SyncReport> {
-    const report = await this.sync(this.loadFiles(dir));
+  async reload(): Promise<SyncReport> {
+    const report = await this.sync(await this.loadFiles());
     this.log.log(
       `journeys reloaded: ${report.added.length} added, ${report.updated.length} new versions, ${report.unchanged.length} unchanged, ` +
         `${report.archived.length} archived, ${report.problems.length} problems`,

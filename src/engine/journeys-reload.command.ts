@@ -9,13 +9,12 @@ import { JourneyVersionsService } from './journey-versions.service';
  */
 export const journeysReloadCommand: Command = {
   name: 'journeys',
-  usage: 'journeys reload [--dir DIR]',
+  usage: 'journeys reload',
   summary: 'store the journey files as versions (running enrollments keep theirs)',
   async run(args, ctx) {
-    if (args.positionals[0] !== 'reload') throw new UsageError('usage: touchline journeys reload [--dir DIR]');
-    const dir = typeof args.options.dir === 'string' ? args.options.dir : undefined;
+    if (args.positionals[0] !== 'reload') throw new UsageError('usage: touchline journeys reload');
     const app = await ctx.app();
-    const r = await app.get(JourneyVersionsService).reload(dir);
+    const r = await app.get(JourneyVersionsService).reload();
     for (const p of r.problems) ctx.err(p);
     for (const k of r.added) ctx.out(`added     ${k} (version 1)`);
     for (const u of r.updated) ctx.out(`updated   ${u.key} → version ${u.version} (running enrollments stay on their version)`);

@@ -259,7 +259,8 @@ function compileSteps(src: YamlSource, raw: RawStep[], catalog: Catalog, cond: C
         break;
     }
   }
-  checkReachable(src, steps, raw);
+  // An unknown target already explains why later steps look unreachable.
+  if (!src.problems.some((p) => p.message.startsWith('unknown step'))) checkReachable(src, steps, raw);
   return ok ? steps : undefined;
 }
 

@@ -14,7 +14,7 @@ export function reportZodIssues(src: YamlSource, issues: z.core.$ZodIssue[], pre
       for (const k of issue.keys) src.problem([...path, k], `unknown field "${k}"${didYouMean(k, knownKeys)}`, { key: true });
       continue;
     }
-    if (issue.code === 'invalid_type' && valueAt(value, issue.path) === undefined) {
+    if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.path.length && valueAt(value, issue.path) === undefined) {
       const key = path[path.length - 1];
       src.problem(path.slice(0, -1), `missing "${String(key)}"`);
       continue;

@@ -20,7 +20,8 @@ export interface SubjectRef {
  */
 export function signalSql(signal: Signal, ref: SubjectRef, params: SqlParams, today: string): string {
   const byContact = ref.subject === 'contact' && !('of' in signal && signal.of === 'account');
-  const owner = byContact ? `r.contact_id = ${ref.contact}` : `r.account_id = ${ref.account}`;
+  // `contact_id <> 0` lets the planner use the partial index on (contact_id, event, day).
+  const owner = byContact ? `r.contact_id = ${ref.contact} AND r.contact_id <> 0` : `r.account_id = ${ref.account}`;
   const window = (days: number, offset = 0) => {
     const hi = offset ? ` AND r.day <= ${today} - ${params.add(offset, 'int')}` : ` AND r.day <= ${today}`;
     return `r.day > ${today} - ${params.add(days + offset, 'int')}${hi}`;

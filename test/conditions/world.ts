@@ -76,7 +76,7 @@ export const worldArb: fc.Arbitrary<World> = fc
     rollups: fc.array(fc.record({ c: fc.integer({ min: 0, max: 6 }), event: fc.constantFrom(...EVENTS), day: fc.integer({ min: -40, max: 2 }), count: fc.integer({ min: 1, max: 3 }) }), { maxLength: 30 }),
     health: fc.array(fc.record({ score: fc.constantFrom(20, 55.5, 80), band: fc.constantFrom('green', 'yellow', 'red'), previous_band: maybe(fc.constantFrom('green', 'yellow', 'red')), changed: maybe(fc.integer({ min: -20, max: 0 })) }), { maxLength: 4 }),
     messages: fc.array(fc.record({ c: fc.integer({ min: 0, max: 5 }), journey: maybe(fc.constantFrom(...JOURNEYS)), template: fc.constantFrom(...TEMPLATES), sent: fc.boolean(), at: fc.integer({ min: -20, max: 1 }) }), { maxLength: 10 }),
-    engagement: fc.array(fc.record({ m: fc.integer({ min: 0, max: 9 }), kind: fc.constantFrom('open', 'click', 'delivered'), machine: fc.boolean(), at: fc.integer({ min: -20, max: 1 }) }), { maxLength: 12 }),
+    engagement: fc.array(fc.record({ m: fc.integer({ min: 0, max: 9 }), kind: fc.constantFrom('open', 'click', 'delivered'), machine: fc.boolean(), at: fc.integer({ min: -20, max: 1 }) }), { maxLength: 16 }),
   })
   .map((r) => {
     const accounts: WAccount[] = r.accounts.map((a, i) => ({ id: i + 1, ...a }));

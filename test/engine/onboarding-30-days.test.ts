@@ -1,6 +1,4 @@
-import * as path from 'node:path';
 import { DemoService } from '../../src/demo/demo.service';
-import { ROOT } from '../support/app';
 import { engineHarness, EngineHarness, track } from './engine-support';
 
 /**
@@ -29,12 +27,13 @@ describe('engine: the onboarding journeys over 30 virtual days on demo data', ()
   afterAll(() => h.t.close());
 
   it('enrolls, sends, waits, hands off and converts without intervention', async () => {
-    const report = await h.versions.reload(path.join(ROOT, 'journeys'));
+    const report = await h.versions.reload();
     expect(report.problems).toEqual([]);
     expect(report.added).toEqual(expect.arrayContaining(['onboarding-welcome', 'onboarding-stalled']));
 
     // Day 0: the scheduled triggers run; stalled onboarding accounts enter.
-    console.log(await h.triggers.tick());
+    const runs = await h.triggers.tick();
+    expect(runs.filter((r) => r.error)).toEqual([]);
     const stalled = await h.q(`SELECT id, account_id FROM enrollments WHERE journey_key = 'onboarding-stalled' ORDER BY id`);
     expect(stalled.length).toBeGreaterThan(0);
 
