@@ -120,8 +120,8 @@ export class EnrollmentsRepository {
 
   /**
    * Claims due enrollments of active journeys: FOR UPDATE SKIP LOCKED so concurrent workers
-   * take disjoint rows, and a lease (due_at moves to the lease's end, the token increments):
-   * a killed worker's rows become due again when the lease runs out.
+   * take disjoint rows, and a lease (lease_until, and the token increments): a killed
+   * worker's rows are claimable again when the lease runs out.
    */
   async claim(journeyKeys: string[], now: Date, limit: number, leaseMs: number, worker: string): Promise<ClaimedEnrollment[]> {
     if (!journeyKeys.length) return [];
@@ -129,13 +129,14 @@ export class EnrollmentsRepository {
     const rows = await this.db.query(
       `WITH due AS (
          SELECT id FROM enrollments
-          WHERE status = 'active' AND due_at <= $1 AND journey_key = ANY($2::text[])
+          WHERE status = 'active' AND due_at <= $1 AND journey_key = ANY($2::text[]) AND (lease_until IS NULL OR lease_until <= $1)
           ORDER BY due_at
           LIMIT $3
           FOR UPDATE SKIP LOCKED
        )
        , claimed AS (
-         UPDATE enrollments e SET due_at = $4, lease_until = $4, leased_by = $5, lease_token = e.lease_token + 1
+         -- Only unindexed columns change, so the claim is a HOT update (no index writes).
+         UPDATE enrollments e SET lease_until = $4, leased_by = $5, lease_token = e.lease_token + 1
            FROM due WHERE e.id = due.id
          RETURNING e.id, e.journey_key, e.version_id, e.subject_type, e.subject_id, e.account_id, e.contact_id, e.step_id,
                    e.step_started_at, e.entered_at, e.seq, e.holdout, e.arms, e.attempts, e.lease_token

@@ -18,6 +18,8 @@ export interface RunResult {
   retried: number;
   failed: number;
   leaseLost: number;
+  /** Where the time went (ms): claiming, reading facts and recipients, applying. */
+  ms: { claim: number; read: number; apply: number };
 }
 
 interface Planned {
@@ -52,10 +54,11 @@ export class StepRunnerService {
 
   /** Runs batches until nothing is due (or `maxBatches`). */
   async drain(maxBatches = 1000): Promise<RunResult> {
-    const total: RunResult = { claimed: 0, advanced: 0, retried: 0, failed: 0, leaseLost: 0 };
+    const total: RunResult = { claimed: 0, advanced: 0, retried: 0, failed: 0, leaseLost: 0, ms: { claim: 0, read: 0, apply: 0 } };
     for (let i = 0; i < maxBatches; i++) {
       const r = await this.runOnce();
-      for (const k of Object.keys(total) as (keyof RunResult)[]) total[k] += r[k];
+      for (const k of ['claimed', 'advanced', 'retried', 'failed', 'leaseLost'] as const) total[k] += r[k];
+      for (const k of ['claim', 'read', 'apply'] as const) total.ms[k] += r.ms[k];
       if (r.claimed === 0) break;
     }
     return total;
@@ -63,9 +66,16 @@ export class StepRunnerService {
 
   async runOnce(limit = this.config.engine.batchSize): Promise<RunResult> {
     const now = this.clock.now();
-    const result: RunResult = { claimed: 0, advanced: 0, retried: 0, failed: 0, leaseLost: 0 };
+    const result: RunResult = { claimed: 0, advanced: 0, retried: 0, failed: 0, leaseLost: 0, ms: { claim: 0, read: 0, apply: 0 } };
+    let mark = performance.now();
+    const lap = (k: keyof RunResult['ms']) => {
+      const t = performance.now();
+      result.ms[k] += Math.round(t - mark);
+      mark = t;
+    };
     const claimed = await this.repo.claim(await this.journeys.activeKeys(), now, limit, this.config.engine.leaseMs, this.workerId);
     result.claimed = claimed.length;
+    lap('claim');
     if (!claimed.length) return result;
     const versions = await this.versions.versions(claimed.map((e) => e.versionId));
     const planned: Planned[] = [];
@@ -117,6 +127,7 @@ export class StepRunnerService {
       return new Map<string, Map<string, Recipient[]>>();
     });
     const batches = planned.map((p) => this.toApply(p, recipients, now));
+    lap('read');
     try {
       await this.repo.applyBatch(merge(batches), now);
       result.advanced += planned.length;
@@ -138,6 +149,7 @@ export class StepRunnerService {
       else if (outcome === 'failed') result.failed++;
       else result.leaseLost++;
     }
+    lap('apply');
     return result;
   }
 

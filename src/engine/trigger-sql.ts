@@ -42,16 +42,19 @@ export function subjectSql(journey: Journey): SubjectSql {
   };
 }
 
-/** The policy as a predicate over a candidate's `subject_id` column (alias `x`). */
-export function reentrySql(reentry: Reentry, journeyParam: string, nowParam: string, params: SqlParams): string {
-  const base = `SELECT 1 FROM enrollments p WHERE p.journey_key = ${journeyParam} AND p.subject_id = x.subject_id`;
+/**
+ * The subjects the re-entry policy keeps out, as a query (materialized once and hash
+ * anti-joined: a per-candidate probe would also scan the rows this very statement inserts).
+ */
+export function blockedSql(reentry: Reentry, journeyParam: string, nowParam: string, params: SqlParams): string {
+  const base = `SELECT p.subject_id FROM enrollments p WHERE p.journey_key = ${journeyParam}`;
   switch (reentry.policy) {
     case 'never':
-      return `NOT EXISTS (${base})`;
+      return base;
     case 'cooldown':
-      return `NOT EXISTS (${base} AND (p.status = 'active' OR p.ended_at > ${nowParam} - make_interval(days => ${params.add(reentry.days, 'int')})))`;
+      return `${base} AND (p.status = 'active' OR p.ended_at > ${nowParam} - make_interval(days => ${params.add(reentry.days, 'int')}))`;
     case 'every_time':
-      return `NOT EXISTS (${base} AND p.status = 'active')`;
+      return `${base} AND p.status = 'active'`;
   }
 }
 
@@ -93,9 +96,9 @@ export function entryStatement(o: EntryOptions): Statement {
   const version = p.add(o.versionId, 'bigint');
   const subjectType = p.add(o.journey.subject.type, 'text');
   const reason = p.add(o.reason, 'text');
-  const conds = [reentrySql(o.journey.reentry, j, now, p), o.where].filter(Boolean).join(' AND ');
+  const conds = ['NOT EXISTS (SELECT 1 FROM blocked b WHERE b.subject_id = x.subject_id)', o.where].filter(Boolean).join(' AND ');
   const sql = `
-    WITH ${[...(o.ctes ?? []), `x AS MATERIALIZED (${o.candidates})`].join(',\n')},
+    WITH ${[...(o.ctes ?? []), `x AS MATERIALIZED (${o.candidates})`, `blocked AS MATERIALIZED (${blockedSql(o.journey.reentry, j, now, p)})`].join(',\n')},
     ins AS (
       INSERT INTO enrollments (journey_key, version_id, subject_type, subject_id, account_id, contact_id, status, step_id,
                                step_started_at, seq, entered_at, due_at, holdout, trigger_key, created_at, updated_at)

@@ -98,6 +98,15 @@ export async function run(args: string[]): Promise<void> {
       await app.get(JourneyVersionsService).sync({ journeys: [idle, sender], files: [], problems: [], dirExists: true });
       await pg.query('ANALYZE');
 
+      if (args.includes('--explain')) {
+        const { conditionTriggerStatement } = await import('../../src/engine/trigger-sql');
+        const v = await pg.query(`SELECT current_version_id FROM journeys WHERE key = 'bench-idle'`);
+        const st = conditionTriggerStatement(idle, String(v.rows[0].current_version_id), clock.now());
+        await pg.query('BEGIN');
+        const plan = await pg.query(`EXPLAIN (ANALYZE, BUFFERS) ${st.sql}`, st.params);
+        await pg.query('ROLLBACK');
+        process.stderr.write(plan.rows.map((r) => r['QUERY PLAN']).join('\n') + '\n');
+      }
       // (a) one condition trigger, set-based: ONE statement evaluates every contact and inserts the enrollments.
       const ta = process.hrtime.bigint();
       const [runA] = await app.get(TriggersService).evaluateConditions();
@@ -139,7 +148,8 @@ export async function run(args: string[]): Promise<void> {
       const [{ waiting }] = (await pg.query(`SELECT count(*)::int AS waiting FROM enrollments WHERE journey_key = 'bench-send' AND step_id = 'pause' AND status = 'active'`)).rows;
       if (queued !== due || waiting !== due) throw new Error(`expected ${due} sends and waits, got ${queued} outbox rows and ${waiting} waiting`);
       const stepsPerSecond = Math.round(advanced / stepSeconds);
-      line({ phase: 'steps', enrollments: due, advanced, outboxRows: queued, workers, seconds: stepSeconds, stepsPerSecond, target: '>= 5000 steps/s' });
+      const ms = results.reduce((s, r) => ({ claim: s.claim + r.ms.claim, read: s.read + r.ms.read, apply: s.apply + r.ms.apply }), { claim: 0, read: 0, apply: 0 });
+      line({ phase: 'steps', enrollments: due, advanced, outboxRows: queued, workers, seconds: stepSeconds, stepsPerSecond, workerMs: ms, target: '>= 5000 steps/s' });
 
       const peak = rss.peakMb();
       summary({
@@ -195,9 +205,9 @@ async function generate(pg: Client, n: { accounts: number; contacts: number; eve
   await pg.query(
     `INSERT INTO events (message_id, type, name, properties, occurred_at, received_at, account_id, contact_id)
      SELECT 'gen-' || g, 'track', (ARRAY['login','report_created','export_csv','dashboard_viewed','mail_sent'])[1 + ((g / $3) + c) % 5], '{}'::jsonb,
-            $1::timestamptz - make_interval(days => CASE WHEN c % 10 < 3 THEN 20 + (g * 7919) % 40 ELSE (g * 7919) % 60 END, secs => (g % 86400)::float8),
+            $1::timestamptz - make_interval(days => (CASE WHEN c % 10 < 3 THEN 20 + (g * 7919) % 40 ELSE (g * 7919) % 60 END)::int, secs => (g % 86400)::float8),
             $1::timestamptz, 1 + c % $4, c
-       FROM generate_series(0, $2 - 1) g, LATERAL (SELECT 1 + g % $3 AS c) x`,
+       FROM generate_series(0::bigint, $2::bigint - 1) g, LATERAL (SELECT 1 + g % $3 AS c) x`,
     [now, n.events, n.contacts, n.accounts],
   );
   await pg.query(`ALTER TABLE events ADD CONSTRAINT events_message_id_key UNIQUE (message_id)`);
