@@ -13,9 +13,11 @@ import { IngestionModule } from './ingestion/ingestion.module';
 import { OpsModule } from './ops/ops.module';
 import { SignalsModule } from './signals/signals.module';
 import { DemoModule } from './demo/demo.module';
+import { TrackingModule } from './tracking/tracking.module';
 import { ConditionsModule } from './conditions/conditions.module';
 import { JourneysModule } from './journeys/journeys.module';
 import { EngineModule } from './engine/engine.module';
+import { TemplatesModule } from './templates/templates.module';
 
 export interface AppOptions {
   config: Config;
@@ -58,9 +60,11 @@ export class AppModule {
         SignalsModule,
         AccountsModule,
         DemoModule,
+        TrackingModule,
         ConditionsModule,
         JourneysModule,
         EngineModule,
+        TemplatesModule,
       ],
     };
   }

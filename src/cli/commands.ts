@@ -2,8 +2,10 @@ import type { Args } from './args';
 import type { CliContext } from './context';
 import { demoCommand } from './demo.command';
 import { importCommand } from './import.command';
+import { sendingHealthCommand } from './sending-health.command';
 import { journeysCommand, segmentsCommand } from './journeys.command';
 import { keysCommand, migrateCommand, serveCommand } from './service.commands';
+import { templatesCommand } from './templates.command';
 
 export interface Command {
   /** `touchline <name> ...` */
@@ -14,4 +16,14 @@ export interface Command {
 }
 
 /** Every CLI command; each capability adds its own here. */
-export const commands: Command[] = [serveCommand, migrateCommand, keysCommand, importCommand, demoCommand, journeysCommand, segmentsCommand];
+export const commands: Command[] = [
+  serveCommand,
+  migrateCommand,
+  keysCommand,
+  importCommand,
+  demoCommand,
+  journeysCommand,
+  segmentsCommand,
+  templatesCommand,
+  sendingHealthCommand,
+];

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import * as path from 'node:path';
 import { envSchema, Role, Scope } from './config.schema';
 import { loadSecrets, Secrets } from './secrets';
@@ -17,8 +18,27 @@ export interface Config {
   demo: { seed: boolean; accounts: number };
   sender: { name: string; email: string; address: string; contact: string };
   defaults: { locale: string; timezone: string };
+  tracking: TrackingConfig;
+  /** Email content: reload interval of the template files (0 = every render), key features, login event, CSM directory file. */
+  templates: { reloadMs: number; keyFeatures: string[]; loginEvent: string; teamFile: string };
   engine: EngineConfig;
   secrets: Secrets;
+}
+
+export interface TrackingConfig {
+  ipHashKey: string;
+  ratePerMinute: number;
+  pageRatePerMinute: number;
+  scannerWindowSeconds: number;
+  prefetchWindowSeconds: number;
+  surveyBurstSeconds: number;
+  softBounceThreshold: number;
+  softBounceWindowDays: number;
+  complaintRateThreshold: number;
+  complaintMinSent: number;
+  ses: { topicArns: string[] };
+  sendgrid: { publicKey?: string };
+  postmark: { user?: string; password?: string };
 }
 
 export interface EngineConfig {
@@ -59,7 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0]);
-        const shown = name.includes('KEY') || name.includes('URL') ? '' : ` (got ${JSON.stringify(env[name])})`;
+        const shown = /KEY|URL|PASSWORD|SECRET/.test(name) ? '' : ` (got ${JSON.stringify(env[name])})`;
         return `${name}: ${issue.message}${shown}`;
       }),
     );
@@ -101,6 +121,27 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       syncOnStart: e.ENGINE_SYNC_ON_START,
       handoffWebhookUrl: e.HANDOFF_WEBHOOK_URL,
       handoffWebhookMaxAttempts: e.HANDOFF_WEBHOOK_MAX_ATTEMPTS,
+    },
+    tracking: {
+      ipHashKey: e.TRACKING_IP_HASH_KEY ?? createHmac('sha256', secrets.sessionSecret).update('touchline:ip-hash').digest('base64url'),
+      ratePerMinute: e.TRACKING_RATE_PER_MINUTE,
+      pageRatePerMinute: e.TRACKING_PAGE_RATE_PER_MINUTE,
+      scannerWindowSeconds: e.TRACKING_SCANNER_WINDOW_SECONDS,
+      prefetchWindowSeconds: e.TRACKING_PREFETCH_WINDOW_SECONDS,
+      surveyBurstSeconds: e.TRACKING_SURVEY_BURST_SECONDS,
+      softBounceThreshold: e.SOFT_BOUNCE_THRESHOLD,
+      softBounceWindowDays: e.SOFT_BOUNCE_WINDOW_DAYS,
+      complaintRateThreshold: e.COMPLAINT_RATE_THRESHOLD,
+      complaintMinSent: e.COMPLAINT_MIN_SENT,
+      ses: { topicArns: (e.SES_SNS_TOPIC_ARNS ?? '').split(',').map((s) => s.trim()).filter(Boolean) },
+      sendgrid: { publicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY },
+      postmark: { user: e.POSTMARK_WEBHOOK_USER, password: e.POSTMARK_WEBHOOK_PASSWORD },
+    },
+    templates: {
+      reloadMs: e.TEMPLATES_RELOAD_MS,
+      keyFeatures: e.KEY_FEATURES.split(','),
+      loginEvent: e.LOGIN_EVENT,
+      teamFile: path.resolve(cwd, e.TEAM_FILE),
     },
     secrets,
   };

@@ -213,38 +213,66 @@ export class IngestionRepository {
     return out;
   }
 
-  /** Raw events and their rollups in one statement: a re-sent messageId changes nothing. */
+  /**
+   * Raw events and their rollups in ONE statement (one round trip, one commit for a
+   * track-only batch): people are resolved by external id inside the statement (stubs
+   * created for unknown ones), events inserted (a re-sent messageId is skipped), and the
+   * rollups of exactly the inserted rows upserted in key order.
+   */
   private async writeEvents(tx: Tx, messages: NormalizedMessage[], receivedAt: Date): Promise<WriteResult> {
-    const contacts = await this.resolveContacts(tx, messages.map((m) => m.userId).filter((u): u is string => !!u), receivedAt);
-    const accounts = await this.resolveAccounts(tx, messages.map((m) => m.groupId).filter((g): g is string => !!g), receivedAt);
     const cols = {
       messageId: [] as string[],
       type: [] as string[],
       name: [] as (string | null)[],
       properties: [] as string[],
       occurredAt: [] as string[],
-      accountId: [] as (string | null)[],
-      contactId: [] as (string | null)[],
+      userId: [] as (string | null)[],
+      groupId: [] as (string | null)[],
       anonymousId: [] as (string | null)[],
     };
     for (const m of messages) {
-      const contact = m.userId ? contacts.get(m.userId) : undefined;
       cols.messageId.push(m.messageId);
       cols.type.push(m.type);
       cols.name.push(m.event ?? null);
       cols.properties.push(JSON.stringify(m.properties));
       cols.occurredAt.push(m.occurredAt.toISOString());
-      cols.accountId.push((m.groupId ? accounts.get(m.groupId) : undefined) ?? contact?.accountId ?? null);
-      cols.contactId.push(contact?.id ?? null);
+      cols.userId.push(m.userId ?? null);
+      cols.groupId.push(m.groupId ?? null);
       cols.anonymousId.push(m.anonymousId ?? null);
     }
     const [row] = await tx.query<{ inserted: string }>(
       `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::bigint[], $8::text[])
-           AS t(message_id, type, name, properties, occurred_at, account_id, contact_id, anonymous_id)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[])
+           WITH ORDINALITY AS t(message_id, type, name, properties, occurred_at, user_id, group_id, anonymous_id, ord)
+       ), known_c AS (
+         SELECT c.id, c.external_id, c.account_id FROM contacts c
+          WHERE c.external_id = ANY(ARRAY(SELECT DISTINCT user_id FROM input WHERE user_id IS NOT NULL))
+       ), new_c AS (
+         INSERT INTO contacts AS c (external_id, created_at, updated_at)
+         SELECT DISTINCT i.user_id, $9::timestamptz, $9::timestamptz FROM input i
+          WHERE i.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM known_c k WHERE k.external_id = i.user_id)
+          ORDER BY 1
+         ON CONFLICT (external_id) DO UPDATE SET updated_at = c.updated_at
+         RETURNING c.id, c.external_id, c.account_id
+       ), cs AS (
+         SELECT * FROM known_c UNION ALL SELECT * FROM new_c
+       ), known_a AS (
+         SELECT a.id, a.external_id FROM accounts a
+          WHERE a.external_id = ANY(ARRAY(SELECT DISTINCT group_id FROM input WHERE group_id IS NOT NULL))
+       ), new_a AS (
+         INSERT INTO accounts AS a (external_id, created_at, updated_at)
+         SELECT DISTINCT i.group_id, $9::timestamptz, $9::timestamptz FROM input i
+          WHERE i.group_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM known_a k WHERE k.external_id = i.group_id)
+          ORDER BY 1
+         ON CONFLICT (external_id) DO UPDATE SET updated_at = a.updated_at
+         RETURNING a.id, a.external_id
+       ), acs AS (
+         SELECT * FROM known_a UNION ALL SELECT * FROM new_a
        ), ins AS (
          INSERT INTO events (message_id, type, name, properties, occurred_at, received_at, account_id, contact_id, anonymous_id)
-         SELECT message_id, type, name, properties::jsonb, occurred_at, $9, account_id, contact_id, anonymous_id FROM input
+         SELECT i.message_id, i.type, i.name, i.properties::jsonb, i.occurred_at, $9, COALESCE(acs.id, cs.account_id), cs.id, i.anonymous_id
+           FROM input i LEFT JOIN cs ON cs.external_id = i.user_id LEFT JOIN acs ON acs.external_id = i.group_id
+          ORDER BY i.ord
          ON CONFLICT (message_id) DO NOTHING
          RETURNING type, name, occurred_at, account_id, contact_id
        ), agg AS (
@@ -262,12 +290,14 @@ export class IngestionRepository {
          RETURNING 1
        ), names AS (
          INSERT INTO event_names (name, first_seen)
-         SELECT DISTINCT event, $9::timestamptz FROM agg ORDER BY 1
+         SELECT DISTINCT event, $9::timestamptz FROM agg
+          WHERE NOT EXISTS (SELECT 1 FROM event_names n WHERE n.name = agg.event)
+          ORDER BY 1
          ON CONFLICT (name) DO NOTHING
          RETURNING 1
        )
        SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM rolled) + (SELECT count(*) FROM names) AS touched`,
-      [cols.messageId, cols.type, cols.name, cols.properties, cols.occurredAt, cols.accountId, cols.contactId, cols.anonymousId, receivedAt.toISOString()],
+      [cols.messageId, cols.type, cols.name, cols.properties, cols.occurredAt, cols.userId, cols.groupId, cols.anonymousId, receivedAt.toISOString()],
     );
     const inserted = Number(row.inserted);
     return { inserted, duplicates: messages.length - inserted };

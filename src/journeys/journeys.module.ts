@@ -12,7 +12,7 @@ import { DirectoryTemplateNames, JourneysService, TemplateNames } from './journe
   providers: [
     JourneysService,
     JourneysRepository,
-    // Replace with TemplatesService.names() once the templates capability is merged.
+    // Template names come from the templates directory itself, so `journeys validate --offline` needs no database.
     { provide: TemplateNames, inject: [CONFIG], useFactory: (config: Config) => new DirectoryTemplateNames(config.templatesDir) },
   ],
   exports: [JourneysService, JourneysRepository],

@@ -4,6 +4,8 @@ import 'reflect-metadata';
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   ingest: () => import('./ingest.bench'),
   engine: () => import('./engine.bench'),
+  tracking: () => import('./tracking.bench'),
+  render: () => import('./render.bench'),
 };
 
 async function main() {
