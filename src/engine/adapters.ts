@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import * as fs from 'node:fs';
-import { templateNamesIn } from '../journeys/journey-files';
+import { RenderContextBuilder } from '../templates/render-context.builder';
+import { TemplatesService } from '../templates/templates.service';
 
 /**
  * Side effects and outside knowledge the engine needs, behind injectable adapters so tests
@@ -9,29 +9,34 @@ import { templateNamesIn } from '../journeys/journey-files';
 
 /** Which templates exist now (a send to a template removed after an edit fails and is retried). */
 export abstract class TemplateCatalog {
-  abstract has(name: string): boolean;
+  abstract names(): Promise<ReadonlySet<string>>;
 }
 
-/** Reads TEMPLATES_DIR (`<name>/<locale>.mjml`), re-scanned at most every few seconds. */
-export class DirectoryTemplateCatalog extends TemplateCatalog {
-  private names = new Set<string>();
-  private readAt = 0;
-
-  constructor(
-    private readonly dir: string,
-    private readonly ttlMs = 5000,
-    private readonly wallClock: () => number = () => Date.now(), // cache freshness only, not domain time
-  ) {
+/** The templates capability's own list (TemplatesService.names(), which follows the files). */
+@Injectable()
+export class TemplatesServiceCatalog extends TemplateCatalog {
+  constructor(private readonly templates: TemplatesService) {
     super();
   }
 
-  has(name: string): boolean {
-    const t = this.wallClock();
-    if (t - this.readAt > this.ttlMs) {
-      this.names = fs.existsSync(this.dir) ? templateNamesIn(this.dir) : new Set();
-      this.readAt = t;
-    }
-    return this.names.has(name);
+  async names(): Promise<ReadonlySet<string>> {
+    return new Set(await this.templates.names());
+  }
+}
+
+/** The render context stored with each outbox message (what the template is rendered with). */
+export abstract class RenderContextSource {
+  abstract forRecipient(contactId: string, accountId: string): Promise<unknown>;
+}
+
+@Injectable()
+export class TemplatesRenderContextSource extends RenderContextSource {
+  constructor(private readonly builder: RenderContextBuilder) {
+    super();
+  }
+
+  forRecipient(contactId: string, accountId: string): Promise<unknown> {
+    return this.builder.forRecipient(contactId, accountId);
   }
 }
 

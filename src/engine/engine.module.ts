@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
-import type { Config } from '../config/config';
-import { CONFIG } from '../config/config.module';
 import { IngestionModule } from '../ingestion/ingestion.module';
 import { JourneysModule } from '../journeys/journeys.module';
-import { DirectoryTemplateCatalog, FetchHttpClient, HttpClient, TemplateCatalog } from './adapters';
+import { FetchHttpClient, HttpClient, RenderContextSource, TemplateCatalog, TemplatesRenderContextSource, TemplatesServiceCatalog } from './adapters';
+import { TemplatesModule } from '../templates/templates.module';
 import { EngineReportsRepository } from './engine-reports.repository';
 import { EngineController } from './engine.controller';
 import { EngineWorkers } from './engine.workers';
@@ -17,7 +16,7 @@ import { TriggersService } from './triggers.service';
 
 /** The journey engine: versions, triggers, step execution, hand-off webhooks, reports. */
 @Module({
-  imports: [IngestionModule, JourneysModule],
+  imports: [IngestionModule, JourneysModule, TemplatesModule],
   controllers: [EngineController],
   providers: [
     JourneyVersionsRepository,
@@ -31,7 +30,8 @@ import { TriggersService } from './triggers.service';
     EngineReportsRepository,
     EngineWorkers,
     { provide: HttpClient, useClass: FetchHttpClient },
-    { provide: TemplateCatalog, inject: [CONFIG], useFactory: (config: Config) => new DirectoryTemplateCatalog(config.templatesDir) },
+    { provide: TemplateCatalog, useClass: TemplatesServiceCatalog },
+    { provide: RenderContextSource, useClass: TemplatesRenderContextSource },
   ],
   exports: [JourneyVersionsService, TriggersService, StepRunnerService, HandoffWebhooksService, EngineWorkers],
 })

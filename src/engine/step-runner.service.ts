@@ -6,7 +6,7 @@ import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { Journey, SendStep } from '../journeys/journey';
 import { AdvancePlan, planAdvance } from './advance';
-import { TemplateCatalog } from './adapters';
+import { RenderContextSource, TemplateCatalog } from './adapters';
 import { ApplyBatch, ClaimedEnrollment, EnrollmentsRepository, FactsRow, LeaseLost, Recipient } from './enrollments.repository';
 import { batchRequirements, subjectTimezone, toFacts } from './facts-builder';
 import { JourneyVersionsRepository } from './journey-versions.repository';
@@ -48,6 +48,7 @@ export class StepRunnerService {
     private readonly journeys: JourneyVersionsRepository,
     private readonly versions: JourneyVersionsService,
     private readonly templates: TemplateCatalog,
+    private readonly contexts: RenderContextSource,
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
@@ -78,6 +79,7 @@ export class StepRunnerService {
     lap('claim');
     if (!claimed.length) return result;
     const versions = await this.versions.versions(claimed.map((e) => e.versionId));
+    const templateNames = await this.templates.names();
     const planned: Planned[] = [];
     const failures: { e: ClaimedEnrollment; error: string }[] = [];
     const today = utcDay(now);
@@ -113,7 +115,7 @@ export class StepRunnerService {
             now,
           });
           for (const fx of plan.effects) {
-            if (fx.kind === 'send' && !this.templates.has(fx.step.template)) throw new Error(`template "${fx.step.template}" not found (step ${fx.step.id})`);
+            if (fx.kind === 'send' && !templateNames.has(fx.step.template)) throw new Error(`template "${fx.step.template}" not found (step ${fx.step.id})`);
           }
           planned.push({ e, journey: v.journey, facts: row, signals: f.signals, plan });
         } catch (err) {
@@ -126,7 +128,8 @@ export class StepRunnerService {
       for (const p of planned.splice(0)) failures.push({ e: p.e, error: `reading recipients failed: ${message(err)}` });
       return new Map<string, Map<string, Recipient[]>>();
     });
-    const batches = planned.map((p) => this.toApply(p, recipients, now));
+    const contexts = await this.renderContexts(planned, recipients, failures);
+    const batches = planned.map((p) => this.toApply(p, recipients, contexts, now));
     lap('read');
     try {
       await this.repo.applyBatch(merge(batches), now);
@@ -186,19 +189,64 @@ export class StepRunnerService {
     return out;
   }
 
-  private toApply(p: Planned, recipients: Map<string, Map<string, Recipient[]>>, now: Date): ApplyBatch {
+  /** Who a send effect goes to: the contact itself, or the account's recipients by role. */
+  private recipientsOf(p: Planned, step: SendStep, recipients: Map<string, Map<string, Recipient[]>>): Recipient[] {
+    const { e, journey, facts } = p;
+    const to: Recipient[] =
+      journey.subject.type === 'account'
+        ? (recipients.get(`${e.versionId}\u0000${step.id}`)?.get(e.accountId) ?? [])
+        : facts.contact
+          ? [{ accountId: e.accountId, contactId: e.contactId!, email: facts.contact.email, name: facts.contact.name, locale: facts.contact.locale, role: facts.memberRole ?? facts.contact.role }]
+          : [];
+    return to.filter((r) => r.email);
+  }
+
+  /**
+   * The render context of every recipient of the batch's (treated) sends, built by the
+   * templates capability, a few at a time. An enrollment whose context cannot be built
+   * fails this attempt (and is retried) instead of sending a message nobody can render.
+   */
+  private async renderContexts(planned: Planned[], recipients: Map<string, Map<string, Recipient[]>>, failures: { e: ClaimedEnrollment; error: string }[]): Promise<Map<string, unknown>> {
+    const out = new Map<string, unknown>();
+    const owners = new Map<string, Planned[]>();
+    for (const p of planned) {
+      for (const fx of p.plan.effects) {
+        if (fx.kind !== 'send' || fx.holdout) continue;
+        for (const r of this.recipientsOf(p, fx.step, recipients)) {
+          const k = `${r.contactId}:${r.accountId}`;
+          owners.set(k, [...(owners.get(k) ?? []), p]);
+        }
+      }
+    }
+    const keys = [...owners.keys()];
+    const bad = new Set<Planned>();
+    let next = 0;
+    const work = async () => {
+      while (next < keys.length) {
+        const k = keys[next++];
+        const [contactId, accountId] = k.split(':');
+        try {
+          out.set(k, await this.contexts.forRecipient(contactId, accountId));
+        } catch (err) {
+          for (const p of owners.get(k)!) {
+            if (!bad.has(p)) failures.push({ e: p.e, error: `render context of contact ${contactId}: ${message(err)}` });
+            bad.add(p);
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, keys.length) }, work));
+    if (bad.size) planned.splice(0, planned.length, ...planned.filter((p) => !bad.has(p)));
+    return out;
+  }
+
+  private toApply(p: Planned, recipients: Map<string, Map<string, Recipient[]>>, contexts: Map<string, unknown>, now: Date): ApplyBatch {
     const { e, journey, facts, plan } = p;
     const b: ApplyBatch = { enrollments: [], messages: [], handoffs: [], updates: [], history: [] };
     const history = [...plan.history];
     for (const fx of plan.effects) {
       if (fx.kind === 'send') {
-        const to: Recipient[] =
-          journey.subject.type === 'account'
-            ? (recipients.get(`${e.versionId}\u0000${fx.step.id}`)?.get(e.accountId) ?? [])
-            : facts.contact
-              ? [{ accountId: e.accountId, contactId: e.contactId!, email: facts.contact.email, name: facts.contact.name, locale: facts.contact.locale, role: facts.memberRole ?? facts.contact.role }]
-              : [];
-        const sendable = to.filter((r) => r.email);
+        const sendable = this.recipientsOf(p, fx.step, recipients);
         if (!sendable.length) history.push({ stepId: fx.step.id, outcome: 'no_recipient', reason: `no recipient with an email address for ${fx.step.template}` });
         for (const r of sendable) {
           b.messages.push({
@@ -214,7 +262,8 @@ export class StepRunnerService {
             locale: r.locale ?? facts.account?.locale ?? journey.locale ?? this.config.defaults.locale,
             category: fx.step.category,
             priority: journey.priority,
-            context: { journey: { key: journey.key, name: journey.name }, enrollmentId: e.id, recipient: { contactId: r.contactId, name: r.name, role: r.role }, account: { id: e.accountId, name: facts.account?.name ?? null } },
+            // Held-out sends are never rendered: no context is built for them.
+            context: fx.holdout ? {} : { ...(contexts.get(`${r.contactId}:${r.accountId}`) as object), journey: { key: journey.key, name: journey.name } },
             subject: fx.step.subject ?? null,
             status: fx.holdout ? 'holdout' : 'queued',
             reason: fx.holdout ? 'holdout: control group of the journey' : null,

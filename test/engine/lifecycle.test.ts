@@ -144,6 +144,6 @@ describe('engine: versions, pauses, holdouts, time and failures', () => {
     expect((await historyOf(h, e.id)).slice(-2)).toEqual(['s:error', 's:failed']);
     // Once the template exists again, a new enrollment works (the catalog is re-read).
     const catalog = h.t.app.get(TemplateCatalog);
-    expect(catalog.has('welcome')).toBe(true);
+    expect((await catalog.names()).has('welcome')).toBe(true);
   });
 });

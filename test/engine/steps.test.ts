@@ -53,6 +53,9 @@ describe('engine: step execution', () => {
       { contact_id: ids.contact.ken, template: 'welcome', status: 'queued', to_email: 'ken@example.com', priority: 50, category: 'marketing' },
       { contact_id: ids.contact.yui, template: 'welcome', status: 'queued', to_email: 'yui@example.com', priority: 50, category: 'marketing' },
     ]);
+    // The templates capability's render context is stored with each message (plus the journey).
+    const [ctx] = await h.q(`SELECT context FROM messages WHERE contact_id = $1`, [ids.contact.ken]);
+    expect(ctx.context).toMatchObject({ contact: { externalId: 'ken', email: 'ken@example.com' }, account: { externalId: 'acme' }, journey: { key: 'tour' } });
     // Nothing more happens before the wait ends.
     h.t.clock.advance(86_400_000);
     await track(h, [{ user: 'ken', event: 'login' }]);
