@@ -26,7 +26,8 @@ export class TemplatesServiceCatalog extends TemplateCatalog {
 
 /** The render context stored with each outbox message (what the template is rendered with). */
 export abstract class RenderContextSource {
-  abstract forRecipient(contactId: string, accountId: string): Promise<unknown>;
+  /** Keyed `contactId:accountId`; an Error for a recipient whose context cannot be built. */
+  abstract forRecipients(pairs: { contactId: string; accountId: string }[]): Promise<Map<string, unknown>>;
 }
 
 @Injectable()
@@ -35,8 +36,8 @@ export class TemplatesRenderContextSource extends RenderContextSource {
     super();
   }
 
-  forRecipient(contactId: string, accountId: string): Promise<unknown> {
-    return this.builder.forRecipient(contactId, accountId);
+  forRecipients(pairs: { contactId: string; accountId: string }[]): Promise<Map<string, unknown>> {
+    return this.builder.forRecipients(pairs);
   }
 }
 

@@ -203,7 +203,7 @@ export class StepRunnerService {
 
   /**
    * The render context of every recipient of the batch's (treated) sends, built by the
-   * templates capability, a few at a time. An enrollment whose context cannot be built
+   * templates capability for the whole batch at once. An enrollment whose context cannot be built
    * fails this attempt (and is retried) instead of sending a message nobody can render.
    */
   private async renderContexts(planned: Planned[], recipients: Map<string, Map<string, Recipient[]>>, failures: { e: ClaimedEnrollment; error: string }[]): Promise<Map<string, unknown>> {
@@ -218,24 +218,23 @@ export class StepRunnerService {
         }
       }
     }
-    const keys = [...owners.keys()];
     const bad = new Set<Planned>();
-    let next = 0;
-    const work = async () => {
-      while (next < keys.length) {
-        const k = keys[next++];
-        const [contactId, accountId] = k.split(':');
-        try {
-          out.set(k, await this.contexts.forRecipient(contactId, accountId));
-        } catch (err) {
-          for (const p of owners.get(k)!) {
-            if (!bad.has(p)) failures.push({ e: p.e, error: `render context of contact ${contactId}: ${message(err)}` });
-            bad.add(p);
-          }
-        }
+    const fail = (k: string, error: string) => {
+      for (const p of owners.get(k)!) {
+        if (!bad.has(p)) failures.push({ e: p.e, error });
+        bad.add(p);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(8, keys.length) }, work));
+    try {
+      const built = await this.contexts.forRecipients([...owners.keys()].map((k) => ({ contactId: k.split(':')[0], accountId: k.split(':')[1] })));
+      for (const k of owners.keys()) {
+        const c = built.get(k);
+        if (c instanceof Error || c === undefined) fail(k, `render context of contact ${k.split(':')[0]}: ${c ? c.message : 'not built'}`);
+        else out.set(k, c);
+      }
+    } catch (err) {
+      for (const k of owners.keys()) fail(k, `render contexts: ${message(err)}`);
+    }
     if (bad.size) planned.splice(0, planned.length, ...planned.filter((p) => !bad.has(p)));
     return out;
   }
