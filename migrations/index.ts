@@ -1,8 +1,9 @@
 import { Foundation1763800000000 } from './1763800000000-foundation';
 import { Messaging1763820000000 } from './1763820000000-messaging';
 import { HealthAndGuards1763830000000 } from './1763830000000-health-and-guards';
-import { Tracking1763870000000 } from './1763870000000-tracking';
 import { TemplateVersions1763840000000 } from './1763840000000-template-versions';
+import { Tracking1763870000000 } from './1763870000000-tracking';
+import { HealthSnapshots1763880000000 } from './1763880000000-health-snapshots';
 import { Engine1763890000000 } from './1763890000000-engine';
 
 /** Every migration, in order. Listed explicitly so that builds and tests load the same set. */
@@ -12,5 +13,6 @@ export const migrations = [
   HealthAndGuards1763830000000,
   TemplateVersions1763840000000,
   Tracking1763870000000,
+  HealthSnapshots1763880000000,
   Engine1763890000000,
 ];

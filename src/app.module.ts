@@ -18,6 +18,7 @@ import { ConditionsModule } from './conditions/conditions.module';
 import { JourneysModule } from './journeys/journeys.module';
 import { EngineModule } from './engine/engine.module';
 import { TemplatesModule } from './templates/templates.module';
+import { HealthModule } from './health/health.module';
 
 export interface AppOptions {
   config: Config;
@@ -65,6 +66,7 @@ export class AppModule {
         JourneysModule,
         EngineModule,
         TemplatesModule,
+        HealthModule,
       ],
     };
   }

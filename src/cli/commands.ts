@@ -1,6 +1,7 @@
 import type { Args } from './args';
 import type { CliContext } from './context';
 import { demoCommand } from './demo.command';
+import { healthCommand } from './health.command';
 import { importCommand } from './import.command';
 import { sendingHealthCommand } from './sending-health.command';
 import { journeysCommand, segmentsCommand } from './journeys.command';
@@ -25,5 +26,6 @@ export const commands: Command[] = [
   journeysCommand,
   segmentsCommand,
   templatesCommand,
+  healthCommand,
   sendingHealthCommand,
 ];

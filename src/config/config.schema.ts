@@ -112,6 +112,10 @@ export const envSchema = z.object({
   /** Basic-auth credentials you put in Postmark's webhook URL. */
   POSTMARK_WEBHOOK_USER: z.string().min(1).optional(),
   POSTMARK_WEBHOOK_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  // Health score: the model file, how often workers recompute, how long daily snapshots are kept.
+  HEALTH_MODEL_FILE: z.string().min(1).default('health.yaml'),
+  HEALTH_RECOMPUTE_MINUTES: positiveInt.max(24 * 60).default(60),
+  HEALTH_SNAPSHOT_DAYS: positiveInt.max(3650).default(400),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -21,6 +21,7 @@ export interface Config {
   tracking: TrackingConfig;
   /** Email content: reload interval of the template files (0 = every render), key features, login event, CSM directory file. */
   templates: { reloadMs: number; keyFeatures: string[]; loginEvent: string; teamFile: string };
+  health: { modelFile: string; recomputeMinutes: number; snapshotDays: number };
   engine: EngineConfig;
   secrets: Secrets;
 }
@@ -143,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       loginEvent: e.LOGIN_EVENT,
       teamFile: path.resolve(cwd, e.TEAM_FILE),
     },
+    health: { modelFile: path.resolve(cwd, e.HEALTH_MODEL_FILE), recomputeMinutes: e.HEALTH_RECOMPUTE_MINUTES, snapshotDays: e.HEALTH_SNAPSHOT_DAYS },
     secrets,
   };
 }

@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   engine: () => import('./engine.bench'),
   tracking: () => import('./tracking.bench'),
   render: () => import('./render.bench'),
+  health: () => import('./health.bench'),
 };
 
 async function main() {

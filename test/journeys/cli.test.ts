@@ -17,8 +17,9 @@ describe('touchline journeys (CLI)', () => {
     const r = cli(['journeys', 'validate', '--offline', path.join(fixtures, 'invalid')], { JOURNEYS_DIR: fixtures });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('test/journeys/fixtures/invalid/split-sum.yaml:10:7: split percentages add up to 110, not 100 (at steps[0].split)');
-    // --offline without templates on disk checks neither event nor template names: those two fixtures pass.
-    expect(r.stdout).toContain('18 file(s): 3 valid, 15 invalid, 16 problem(s)');
+    // --offline checks template names against templates/ on disk, but not event names (they live in the database).
+    expect(r.stderr).toContain('unknown template "adoption-we-mis-you" (did you mean "adoption-we-miss-you"?)');
+    expect(r.stdout).toContain('18 file(s): 2 valid, 16 invalid, 17 problem(s)');
     expect(r.stderr).toContain('event names were not checked');
   });
 
