@@ -38,7 +38,7 @@ function startWorker(databaseUrl: string, templates: string): Promise<ChildProce
   });
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 120_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('Touchline is running')) {
@@ -73,7 +73,7 @@ describe('engine: scale-out with three worker processes and a kill', () => {
       }),
     );
     expect((await h.triggers.evaluateConditions())[0].enrolled).toBe(N);
-  });
+  }, 120_000);
 
   afterAll(async () => {
     for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
@@ -121,5 +121,5 @@ describe('engine: scale-out with three worker processes and a kill', () => {
     expect(heldDone[0].n).toBe(held.length);
     const survivors = workers.slice(1).map((w) => w.pid);
     expect(survivors.every((pid) => pid && process.kill(pid, 0))).toBe(true);
-  }, 120_000);
+  }, 300_000);
 });
