@@ -5,6 +5,7 @@ import { TemplateVersions1763840000000 } from './1763840000000-template-versions
 import { Delivery1763860000000 } from './1763860000000-delivery';
 import { Tracking1763870000000 } from './1763870000000-tracking';
 import { HealthSnapshots1763880000000 } from './1763880000000-health-snapshots';
+import { Engine1763890000000 } from './1763890000000-engine';
 
 /** Every migration, in order. Listed explicitly so that builds and tests load the same set. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   Delivery1763860000000,
   Tracking1763870000000,
   HealthSnapshots1763880000000,
+  Engine1763890000000,
 ];

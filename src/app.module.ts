@@ -17,6 +17,7 @@ import { DeliveryModule } from './delivery/delivery.module';
 import { TrackingModule } from './tracking/tracking.module';
 import { ConditionsModule } from './conditions/conditions.module';
 import { JourneysModule } from './journeys/journeys.module';
+import { EngineModule } from './engine/engine.module';
 import { TemplatesModule } from './templates/templates.module';
 import { HealthModule } from './health/health.module';
 
@@ -65,6 +66,7 @@ export class AppModule {
         TrackingModule,
         ConditionsModule,
         JourneysModule,
+        EngineModule,
         TemplatesModule,
         HealthModule,
       ],

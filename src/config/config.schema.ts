@@ -121,6 +121,16 @@ export const envSchema = z.object({
   DELIVERY_MESSAGE_ID_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+$/, 'expected a domain name').optional(),
   DELIVERY_UNSUBSCRIBE_MAILTO: z.email('expected an email address').optional(),
   DELIVERY_BOUNCE_ADDRESS: z.email('expected an email address').optional(),
+  // Journey engine (workers only run with TOUCHLINE_ROLE all or worker).
+  ENGINE_TICK_MS: positiveInt.default(1000),
+  ENGINE_TRIGGER_INTERVAL_MS: positiveInt.default(60_000),
+  ENGINE_BATCH_SIZE: positiveInt.max(10_000).default(500),
+  ENGINE_LEASE_MS: positiveInt.default(60_000),
+  ENGINE_MAX_ATTEMPTS: positiveInt.max(100).default(5),
+  ENGINE_RETRY_BASE_MS: positiveInt.default(60_000),
+  ENGINE_SYNC_ON_START: bool.default(true),
+  HANDOFF_WEBHOOK_URL: url(/^https?:$/, 'an http(s) URL').optional(),
+  HANDOFF_WEBHOOK_MAX_ATTEMPTS: positiveInt.max(100).default(8),
   // Tracking (open/click/preferences/surveys) and bounce webhooks.
   /** Key of the keyed hash stored instead of IP addresses; derived from the session secret when unset. */
   TRACKING_IP_HASH_KEY: z.string().min(16, 'must be at least 16 characters').optional(),

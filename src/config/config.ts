@@ -35,6 +35,7 @@ export interface Config {
   /** Email content: reload interval of the template files (0 = every render), key features, login event, CSM directory file. */
   templates: { reloadMs: number; keyFeatures: string[]; loginEvent: string; teamFile: string };
   health: { modelFile: string; recomputeMinutes: number; snapshotDays: number };
+  engine: EngineConfig;
   secrets: Secrets;
 }
 
@@ -75,6 +76,23 @@ export interface TrackingConfig {
   ses: { topicArns: string[] };
   sendgrid: { publicKey?: string };
   postmark: { user?: string; password?: string };
+}
+
+export interface EngineConfig {
+  /** How often a worker looks for due enrollments and new events. */
+  tickMs: number;
+  /** How often condition, date and schedule triggers are evaluated. */
+  triggerIntervalMs: number;
+  batchSize: number;
+  /** A claimed enrollment is another worker's after this long (a killed worker's work is picked up). */
+  leaseMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  /** Store journey files as versions when a worker process starts. */
+  syncOnStart: boolean;
+  /** Default hand-off webhook (a journey step or the CSM in team.yaml may name another). */
+  handoffWebhookUrl?: string;
+  handoffWebhookMaxAttempts: number;
 }
 
 export class ConfigError extends Error {
@@ -159,6 +177,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     demo: { seed: e.DEMO_SEED, accounts: e.DEMO_ACCOUNTS },
     sender: { name: e.SENDER_NAME, email: e.SENDER_EMAIL, address: e.SENDER_ADDRESS, contact: e.SENDER_CONTACT },
     defaults: { locale: e.DEFAULT_LOCALE, timezone: e.DEFAULT_TIMEZONE },
+    engine: {
+      tickMs: e.ENGINE_TICK_MS,
+      triggerIntervalMs: e.ENGINE_TRIGGER_INTERVAL_MS,
+      batchSize: e.ENGINE_BATCH_SIZE,
+      leaseMs: e.ENGINE_LEASE_MS,
+      maxAttempts: e.ENGINE_MAX_ATTEMPTS,
+      retryBaseMs: e.ENGINE_RETRY_BASE_MS,
+      syncOnStart: e.ENGINE_SYNC_ON_START,
+      handoffWebhookUrl: e.HANDOFF_WEBHOOK_URL,
+      handoffWebhookMaxAttempts: e.HANDOFF_WEBHOOK_MAX_ATTEMPTS,
+    },
     tracking: {
       ipHashKey: e.TRACKING_IP_HASH_KEY ?? createHmac('sha256', secrets.sessionSecret).update('touchline:ip-hash').digest('base64url'),
       ratePerMinute: e.TRACKING_RATE_PER_MINUTE,

@@ -4,6 +4,7 @@ import 'reflect-metadata';
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   ingest: () => import('./ingest.bench'),
   deliver: () => import('./deliver.bench'),
+  engine: () => import('./engine.bench'),
   tracking: () => import('./tracking.bench'),
   render: () => import('./render.bench'),
   health: () => import('./health.bench'),
