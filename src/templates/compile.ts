@@ -4,6 +4,7 @@ import { compile as compileHtmlToText } from 'html-to-text';
 import mjml2html from 'mjml';
 import { assemble, Assembled } from './assemble';
 import { checkVariables } from './check-variables';
+import { fastCompile, Unsupported } from './fast-compile';
 import { FeatureInfo, fastRenderer, KNOWN_HELPERS } from './helpers';
 import { checkTagBalance, protectHandlebars } from './mjml-protect';
 import { Category, FEATURES_FILE, parseTemplateFile, SourceProblem, SourceSet, TemplateFile } from './template-sources';
@@ -82,6 +83,20 @@ const toText = compileHtmlToText({
 
 const HB_OPTIONS = { knownHelpers: KNOWN_HELPERS, knownHelpersOnly: true } as const;
 
+/**
+ * A render function for a template source: Touchline's closure compiler over Handlebars' own
+ * parse (fast-compile.ts), or Handlebars' compiled code for anything that compiler does not take.
+ */
+export function renderFunction(hb: typeof Handlebars, source: string, noEscape: boolean): Render {
+  const options = { ...HB_OPTIONS, ...(noEscape ? { noEscape: true } : {}) };
+  try {
+    return fastCompile(hb, hb.parse(source), options);
+  } catch (err) {
+    if (!(err instanceof Unsupported)) throw err;
+    return fastRenderer(hb, hb.compile(source, options));
+  }
+}
+
 export async function compileTemplate(
   hb: typeof Handlebars,
   plan: Plan,
@@ -153,7 +168,7 @@ async function compileLocale(
       const checked = checkVariables(fieldAst);
       for (const v of checked.problems) problems.push({ file, line, col: 1, message: `${field}: ${v.message}` });
       checked.uses.forEach((u) => uses.add(u));
-      return fastRenderer(hb, hb.compile(fieldAst, { ...HB_OPTIONS, noEscape: true }));
+      return renderFunction(hb, text, true);
     } catch (err) {
       problems.push({ file, line, col: 1, message: `${field}: ${handlebarsError(err, () => ({ file, line }), () => text).message}` });
       return undefined;
@@ -181,8 +196,8 @@ async function compileLocale(
     category: parsed.fm.category,
     subject,
     preheader,
-    html: fastRenderer(hb, hb.compile(prot.restore(result.html), HB_OPTIONS)),
-    text: fastRenderer(hb, hb.compile(prot.restore(text), { ...HB_OPTIONS, noEscape: true })),
+    html: renderFunction(hb, prot.restore(result.html), false),
+    text: renderFunction(hb, prot.restore(text), true),
     variables: parsed.fm.variables,
     uses: [...uses].sort(),
     assembled,
