@@ -26,6 +26,8 @@ export interface CompiledLocale {
   preheader: Render;
   html: Render;
   text: Render;
+  /** The Handlebars sources of the four parts (after MJML), as compiled into the functions above. */
+  sources: { subject: string; preheader: string; html: string; text: string };
   variables: string[];
   uses: string[];
   assembled: Assembled;
@@ -190,14 +192,16 @@ async function compileLocale(
   // 3. The render functions: compiled once here, run per recipient.
   // Static indentation in the text part is layout noise; values are inserted after this.
   const text = toText(result.html).replace(/\n[ \t]+/g, '\n');
+  const parts = { subject: parsed.fm.subject, preheader: parsed.fm.preheader, html: prot.restore(result.html), text: prot.restore(text) };
   return {
     locale,
     file,
     category: parsed.fm.category,
     subject,
     preheader,
-    html: renderFunction(hb, prot.restore(result.html), false),
-    text: renderFunction(hb, prot.restore(text), true),
+    html: renderFunction(hb, parts.html, false),
+    text: renderFunction(hb, parts.text, true),
+    sources: parts,
     variables: parsed.fm.variables,
     uses: [...uses].sort(),
     assembled,

@@ -22,8 +22,13 @@ export class Unsupported extends Error {}
 
 type Ctx = unknown;
 type Frame = Record<string, unknown>;
-/** Renders a program (or a statement) in a context and data frame. */
-type Emit = (ctx: Ctx, data: Frame) => string;
+/**
+ * Renders a program (or a statement) in a context and data frame. Usually a string, but like
+ * Handlebars' generated code a program is the JS `+` of its parts from the first one on, so
+ * unescaped numbers at its start add up ({{{a}}}{{{b}}} with 1 and 2 gives 3) — kept, so
+ * output stays identical to Handlebars'.
+ */
+type Emit = (ctx: Ctx, data: Frame) => unknown;
 /** Evaluates an expression. */
 type Value = (ctx: Ctx, data: Frame) => unknown;
 type HelperFn = (this: unknown, ...args: unknown[]) => unknown;
@@ -73,14 +78,16 @@ export function fastCompile(
   ast: hbs.AST.Program,
   options: { knownHelpers: Record<string, boolean>; noEscape?: boolean },
 ): (context: object, data: Record<string, unknown>) => string {
-  const known: Record<string, boolean> = { ...options.knownHelpers };
+  // Null-prototype, as Handlebars' compiler builds it: {{constructor}} is a path, not a helper.
+  const known: Record<string, boolean> = Object.create(null);
   for (const b of HANDLEBARS_BUILTINS) known[b] = true;
+  for (const k of Object.keys(options.knownHelpers)) known[k] = options.knownHelpers[k];
   const env: Env = { helpers: { ...(hb.helpers as Record<string, HelperFn>) }, known, escape: !options.noEscape };
   const main = program(env, ast);
   return (context, data) => {
     // As fastRenderer: @root is the context, as a top-level call sets it.
     data.root = context;
-    return main(context, data);
+    return main(context, data) as string;
   };
 }
 
@@ -117,11 +124,12 @@ function program(env: Env, node: hbs.AST.Program | undefined): Emit {
     return typeof only === 'string' ? () => only : only;
   }
   const n = parts.length;
+  const first = parts[0];
   return (ctx, data) => {
-    let out = '';
-    for (let i = 0; i < n; i++) {
+    let out = typeof first === 'string' ? first : (first(ctx, data) as string);
+    for (let i = 1; i < n; i++) {
       const p = parts[i];
-      out += typeof p === 'string' ? p : p(ctx, data);
+      out = out + (typeof p === 'string' ? p : p(ctx, data));
     }
     return out;
   };
