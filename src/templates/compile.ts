@@ -209,6 +209,37 @@ async function compileLocale(
   };
 }
 
+/**
+ * The text part's whitespace rule, applied to every rendered text part (TemplateEngine): no
+ * spaces or tabs around a line break, at most one blank line. The same result as replacing
+ * the regex `[ \t]*\n[ \t]*` with a line break and then `\n{3,}` with two (tested against
+ * that), in one pass from line break to line break: the two regex passes cost more than
+ * rendering the text.
+ */
+export function normalizeText(text: string): string {
+  let i = text.indexOf('\n');
+  if (i === -1) return text;
+  let out = '';
+  let from = 0;
+  const n = text.length;
+  while (i !== -1) {
+    // A cluster: spaces/tabs, then line breaks with only spaces/tabs between and after them.
+    let start = i;
+    for (let c = text.charCodeAt(start - 1); start > from && (c === 32 || c === 9); c = text.charCodeAt(--start - 1));
+    let end = i;
+    let breaks = 0;
+    for (; end < n; end++) {
+      const c = text.charCodeAt(end);
+      if (c === 10) breaks++;
+      else if (c !== 32 && c !== 9) break;
+    }
+    out += text.slice(from, start) + (breaks > 1 ? '\n\n' : '\n');
+    from = end;
+    i = end < n ? text.indexOf('\n', end) : -1;
+  }
+  return out + text.slice(from);
+}
+
 /** Handlebars errors come as "Parse error on line N: …" text or as exceptions with a location. */
 function handlebarsError(
   err: unknown,

@@ -53,7 +53,8 @@ const HANDLEBARS_BUILTINS = ['helperMissing', 'blockHelperMissing', 'each', 'if'
 export function lookupProperty(parent: unknown, name: string): unknown {
   const result = (parent as Record<string, unknown>)[name];
   if (result == null) return result;
-  if (hasOwn.call(parent, name) && !isPrototypeConstructor(parent, name, result)) return result;
+  // isPrototypeConstructor is only ever true for "constructor": skip the call for every other name.
+  if (hasOwn.call(parent, name) && (name !== 'constructor' || !isPrototypeConstructor(parent, name, result))) return result;
   return resultIsAllowed(result, accessControl, name) ? result : undefined;
 }
 
@@ -123,16 +124,21 @@ function program(env: Env, node: hbs.AST.Program | undefined): Emit {
     const only = parts[0];
     return typeof only === 'string' ? () => only : only;
   }
-  const n = parts.length;
-  const first = parts[0];
-  return (ctx, data) => {
-    let out = typeof first === 'string' ? first : (first(ctx, data) as string);
-    for (let i = 1; i < n; i++) {
-      const p = parts[i];
-      out = out + (typeof p === 'string' ? p : p(ctx, data));
-    }
-    return out;
-  };
+  return concatenation(parts);
+}
+
+/**
+ * `(ctx, data) => p0 + p1(ctx, data) + …`: one generated function per program, so each part
+ * is called from its own site (a shared loop calling every part is megamorphic and slow).
+ * Only parameter names p0…pN are generated; the parts, static text included, are passed in as
+ * values, so no template text is ever part of the generated code.
+ */
+function concatenation(parts: (string | Emit)[]): Emit {
+  const names = parts.map((_, i) => `p${i}`);
+  const body = parts.map((p, i) => (typeof p === 'string' ? names[i] : `${names[i]}(c, d)`)).join(' + ');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const make = new Function(...names, `"use strict"; return function program(c, d) { return ${body}; };`) as (...parts: (string | Emit)[]) => Emit;
+  return make(...parts);
 }
 
 type Kind = 'helper' | 'simple';
@@ -260,15 +266,20 @@ function helperCall(env: Env, path: hbs.AST.PathExpression, paramNodes: hbs.AST.
   const n = params.length;
   // options.fn(context, {data}) as Handlebars' program wrapper: the caller's frame unless one is passed.
   const wrap = (body: Emit, data: Frame) => (context: unknown, o?: { data?: Frame }) => body(context, (o && o.data) || data);
+  const optionsFor = fn
+    ? (ctx: Ctx, data: Frame) => ({ name, hash: hash ? hash(ctx, data) : {}, data, lookupProperty, fn: wrap(fn, data), inverse: wrap(inverse ?? noop, data) })
+    : hash
+      ? (ctx: Ctx, data: Frame) => ({ name, hash: hash(ctx, data), data, lookupProperty })
+      : (_ctx: Ctx, data: Frame) => ({ name, hash: {}, data, lookupProperty });
+  // The common arities without an arguments array.
+  const [p0, p1] = params;
+  if (n === 0) return (ctx, data) => helper.call(ctx != null ? ctx : NULL_CONTEXT, optionsFor(ctx, data));
+  if (n === 1) return (ctx, data) => helper.call(ctx != null ? ctx : NULL_CONTEXT, p0(ctx, data), optionsFor(ctx, data));
+  if (n === 2) return (ctx, data) => helper.call(ctx != null ? ctx : NULL_CONTEXT, p0(ctx, data), p1(ctx, data), optionsFor(ctx, data));
   return (ctx, data) => {
     const args: unknown[] = new Array(n + 1);
     for (let i = 0; i < n; i++) args[i] = params[i](ctx, data);
-    const options: Record<string, unknown> = { name, hash: hash ? hash(ctx, data) : {}, data, lookupProperty };
-    if (fn) {
-      options.fn = wrap(fn, data);
-      options.inverse = wrap(inverse ?? noop, data);
-    }
-    args[n] = options;
+    args[n] = optionsFor(ctx, data);
     return helper.apply(ctx != null ? ctx : NULL_CONTEXT, args);
   };
 }

@@ -80,13 +80,17 @@ function link(tl: RenderData, key: string, make: () => string): string {
  */
 function extend(base: object, extra: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const src of [base as Record<string, unknown>, extra]) {
-    for (const k of Object.keys(src)) {
-      if (k === '__proto__') Object.defineProperty(out, k, { value: src[k], enumerable: true, writable: true, configurable: true });
-      else out[k] = src[k];
-    }
-  }
+  copyInto(out, base as Record<string, unknown>);
+  copyInto(out, extra);
   return out;
+}
+
+function copyInto(out: Record<string, unknown>, src: Record<string, unknown>): void {
+  for (const k in src) {
+    if (!Object.prototype.hasOwnProperty.call(src, k)) continue;
+    if (k === '__proto__') Object.defineProperty(out, k, { value: src[k], enumerable: true, writable: true, configurable: true });
+    else out[k] = src[k];
+  }
 }
 
 function truthy(v: unknown): boolean {

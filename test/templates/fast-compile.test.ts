@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { renderFunction } from '../../src/templates/compile';
+import { normalizeText, renderFunction } from '../../src/templates/compile';
 import { fastCompile, Unsupported } from '../../src/templates/fast-compile';
 import { createHandlebars, fastRenderer, KNOWN_HELPERS, RenderData } from '../../src/templates/helpers';
 import { PreviewLinkBuilder } from '../../src/templates/links';
@@ -145,6 +145,27 @@ describe('fast compile: shipped templates', () => {
           }
         }
       }
+    }
+  });
+});
+
+describe('text part whitespace', () => {
+  /** The rule as first written: two regex passes over the whole text. */
+  const reference = (t: string) => t.replace(/[ \t]*\n[ \t]*/g, '\n').replace(/\n{3,}/g, '\n\n');
+
+  it('normalizeText gives what the two regex passes give', () => {
+    for (const t of ['', 'a', '\n', ' \n ', 'a \t\n\t b', 'a\n\n\nb', 'a\n \n \n \nb', ' \n\n', 'x  \n', '\n  x', 'a\r\n\r\nb', 'あ　\n　い', 'a\n\nb\n\n\n\nc  ']) {
+      expect(normalizeText(t)).toBe(reference(t));
+    }
+    // Random texts over the characters that matter.
+    let seed = 42;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const alphabet = [' ', '\t', '\n', 'a', 'é', '漢', '\r'];
+    for (let i = 0; i < 5000; i++) {
+      let t = '';
+      const len = Math.floor(next() * 40);
+      for (let k = 0; k < len; k++) t += alphabet[Math.floor(next() * alphabet.length)];
+      expect(normalizeText(t)).toBe(reference(t));
     }
   });
 });
