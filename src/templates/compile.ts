@@ -233,11 +233,14 @@ export function normalizeText(text: string): string {
       if (c === 10) breaks++;
       else if (c !== 32 && c !== 9) break;
     }
-    out += text.slice(from, start) + (breaks > 1 ? '\n\n' : '\n');
-    from = end;
+    // A lone line break with nothing around it stays as it is (most of them): nothing to copy.
+    if (breaks > 1 || start !== i || end !== i + 1) {
+      out += text.slice(from, start) + (breaks > 1 ? '\n\n' : '\n');
+      from = end;
+    }
     i = end < n ? text.indexOf('\n', end) : -1;
   }
-  return out + text.slice(from);
+  return from === 0 ? text : out + text.slice(from);
 }
 
 /** Handlebars errors come as "Parse error on line N: …" text or as exceptions with a location. */

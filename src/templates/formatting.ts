@@ -47,7 +47,18 @@ function dateFormatter(locale: string, timeZone: string, style: string): Formatt
   return level(byStyle, style, () => ({ format: new Intl.DateTimeFormat(locale, { ...(DATE_STYLES[style] ?? DATE_STYLES.long), timeZone }), values: new Map() }));
 }
 
+/** The last number formatter used: a render asks for the same one many times in a row. */
+let lastNumber: { locale: string; style: string; currency: string; formatter: Formatter<Intl.NumberFormat> } | undefined;
+
 function numberFormatter(locale: string, style: string, currency: string): Formatter<Intl.NumberFormat> {
+  const last = lastNumber;
+  if (last && last.locale === locale && last.style === style && last.currency === currency) return last.formatter;
+  const formatter = numberFormatterFor(locale, style, currency);
+  lastNumber = { locale, style, currency, formatter };
+  return formatter;
+}
+
+function numberFormatterFor(locale: string, style: string, currency: string): Formatter<Intl.NumberFormat> {
   const byStyle = level(numbers, locale, () => new Map<string, Map<string, Formatter<Intl.NumberFormat>>>());
   const byCurrency = level(byStyle, style, () => new Map<string, Formatter<Intl.NumberFormat>>());
   return level(byCurrency, currency, () => ({
