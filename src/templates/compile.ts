@@ -4,6 +4,7 @@ import { compile as compileHtmlToText } from 'html-to-text';
 import mjml2html from 'mjml';
 import { assemble, Assembled } from './assemble';
 import { checkVariables } from './check-variables';
+import { fastCompile, Unsupported } from './fast-compile';
 import { FeatureInfo, fastRenderer, KNOWN_HELPERS } from './helpers';
 import { checkTagBalance, protectHandlebars } from './mjml-protect';
 import { Category, FEATURES_FILE, parseTemplateFile, SourceProblem, SourceSet, TemplateFile } from './template-sources';
@@ -25,6 +26,8 @@ export interface CompiledLocale {
   preheader: Render;
   html: Render;
   text: Render;
+  /** The Handlebars sources of the four parts (after MJML), as compiled into the functions above. */
+  sources: { subject: string; preheader: string; html: string; text: string };
   variables: string[];
   uses: string[];
   assembled: Assembled;
@@ -81,6 +84,20 @@ const toText = compileHtmlToText({
 });
 
 const HB_OPTIONS = { knownHelpers: KNOWN_HELPERS, knownHelpersOnly: true } as const;
+
+/**
+ * A render function for a template source: Touchline's closure compiler over Handlebars' own
+ * parse (fast-compile.ts), or Handlebars' compiled code for anything that compiler does not take.
+ */
+export function renderFunction(hb: typeof Handlebars, source: string, noEscape: boolean): Render {
+  const options = { ...HB_OPTIONS, ...(noEscape ? { noEscape: true } : {}) };
+  try {
+    return fastCompile(hb, hb.parse(source), options);
+  } catch (err) {
+    if (!(err instanceof Unsupported)) throw err;
+    return fastRenderer(hb, hb.compile(source, options));
+  }
+}
 
 export async function compileTemplate(
   hb: typeof Handlebars,
@@ -153,7 +170,7 @@ async function compileLocale(
       const checked = checkVariables(fieldAst);
       for (const v of checked.problems) problems.push({ file, line, col: 1, message: `${field}: ${v.message}` });
       checked.uses.forEach((u) => uses.add(u));
-      return fastRenderer(hb, hb.compile(fieldAst, { ...HB_OPTIONS, noEscape: true }));
+      return renderFunction(hb, text, true);
     } catch (err) {
       problems.push({ file, line, col: 1, message: `${field}: ${handlebarsError(err, () => ({ file, line }), () => text).message}` });
       return undefined;
@@ -175,19 +192,55 @@ async function compileLocale(
   // 3. The render functions: compiled once here, run per recipient.
   // Static indentation in the text part is layout noise; values are inserted after this.
   const text = toText(result.html).replace(/\n[ \t]+/g, '\n');
+  const parts = { subject: parsed.fm.subject, preheader: parsed.fm.preheader, html: prot.restore(result.html), text: prot.restore(text) };
   return {
     locale,
     file,
     category: parsed.fm.category,
     subject,
     preheader,
-    html: fastRenderer(hb, hb.compile(prot.restore(result.html), HB_OPTIONS)),
-    text: fastRenderer(hb, hb.compile(prot.restore(text), { ...HB_OPTIONS, noEscape: true })),
+    html: renderFunction(hb, parts.html, false),
+    text: renderFunction(hb, parts.text, true),
+    sources: parts,
     variables: parsed.fm.variables,
     uses: [...uses].sort(),
     assembled,
     parsed,
   };
+}
+
+/**
+ * The text part's whitespace rule, applied to every rendered text part (TemplateEngine): no
+ * spaces or tabs around a line break, at most one blank line. The same result as replacing
+ * the regex `[ \t]*\n[ \t]*` with a line break and then `\n{3,}` with two (tested against
+ * that), in one pass from line break to line break: the two regex passes cost more than
+ * rendering the text.
+ */
+export function normalizeText(text: string): string {
+  let i = text.indexOf('\n');
+  if (i === -1) return text;
+  let out = '';
+  let from = 0;
+  const n = text.length;
+  while (i !== -1) {
+    // A cluster: spaces/tabs, then line breaks with only spaces/tabs between and after them.
+    let start = i;
+    for (let c = text.charCodeAt(start - 1); start > from && (c === 32 || c === 9); c = text.charCodeAt(--start - 1));
+    let end = i;
+    let breaks = 0;
+    for (; end < n; end++) {
+      const c = text.charCodeAt(end);
+      if (c === 10) breaks++;
+      else if (c !== 32 && c !== 9) break;
+    }
+    // A lone line break with nothing around it stays as it is (most of them): nothing to copy.
+    if (breaks > 1 || start !== i || end !== i + 1) {
+      out += text.slice(from, start) + (breaks > 1 ? '\n\n' : '\n');
+      from = end;
+    }
+    i = end < n ? text.indexOf('\n', end) : -1;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }
 
 /** Handlebars errors come as "Parse error on line N: …" text or as exceptions with a location. */

@@ -1,6 +1,7 @@
 import Handlebars from 'handlebars';
 // Internal module, pinned by handlebars ^4.7: the same proto-access rules a normal call builds.
 import { createProtoAccessControl } from 'handlebars/dist/cjs/handlebars/internal/proto-access';
+import { formatDate, formatNumber, pluralCategory } from './formatting';
 import type { LinkBuilder } from './links';
 
 /**
@@ -58,61 +59,6 @@ export const HELPER_NAMES = [
 
 export const BUILTIN_BLOCKS = ['if', 'unless', 'each', 'with'];
 
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
-/** Formatted values: the same dates and small numbers recur across recipients, and Intl formatting costs microseconds. */
-const formatted = new Map<string, string>();
-function memoFormat(key: string, make: () => string): string {
-  let v = formatted.get(key);
-  if (v === undefined) {
-    if (formatted.size >= 50_000) formatted.clear();
-    v = make();
-    formatted.set(key, v);
-  }
-  return v;
-}
-const numberFormats = new Map<string, Intl.NumberFormat>();
-const pluralRules = new Map<string, Intl.PluralRules>();
-
-const DATE_STYLES: Record<string, Intl.DateTimeFormatOptions> = {
-  short: { dateStyle: 'short' },
-  medium: { dateStyle: 'medium' },
-  long: { dateStyle: 'long' },
-  full: { dateStyle: 'full' },
-  datetime: { dateStyle: 'long', timeStyle: 'short' },
-  time: { timeStyle: 'short' },
-};
-
-function dateFormat(locale: string, timeZone: string, style: string): Intl.DateTimeFormat {
-  const key = `${locale}|${timeZone}|${style}`;
-  let f = dateFormats.get(key);
-  if (!f) {
-    f = new Intl.DateTimeFormat(locale, { ...(DATE_STYLES[style] ?? DATE_STYLES.long), timeZone });
-    dateFormats.set(key, f);
-  }
-  return f;
-}
-
-function numberFormat(locale: string, style: string, currency?: string): Intl.NumberFormat {
-  const key = `${locale}|${style}|${currency ?? ''}`;
-  let f = numberFormats.get(key);
-  if (!f) {
-    f = new Intl.NumberFormat(locale, style === 'currency' ? { style: 'currency', currency: currency ?? 'JPY' } : style === 'percent' ? { style: 'percent' } : {});
-    numberFormats.set(key, f);
-  }
-  return f;
-}
-
-/** A date-only value ("2026-03-31") is a calendar date: shown as is, not shifted by the timezone. */
-function toDate(value: unknown): { date: Date; dateOnly: boolean } | undefined {
-  if (value instanceof Date) return { date: value, dateOnly: false };
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return { date: new Date(`${value}T00:00:00Z`), dateOnly: true };
-  if (typeof value === 'string' || typeof value === 'number') {
-    const d = new Date(value);
-    return Number.isNaN(d.getTime()) ? undefined : { date: d, dateOnly: false };
-  }
-  return undefined;
-}
-
 function featureEntry(tl: RenderData, key: unknown) {
   const info = tl.features[String(key)];
   return info?.names[tl.locale] ?? info?.names[tl.defaultLocale];
@@ -125,6 +71,26 @@ function link(tl: RenderData, key: string, make: () => string): string {
     tl.memo.set(key, url);
   }
   return url;
+}
+
+/**
+ * `{ ...base, ...extra }`, built by assignment: V8's spread into a new object followed by more
+ * keys takes microseconds (a fresh hidden class each time), this takes a few hundred ns. Own
+ * enumerable string keys, as spread copies; a "__proto__" key stays a plain property.
+ */
+function extend(base: object, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  copyInto(out, base as Record<string, unknown>);
+  copyInto(out, extra);
+  return out;
+}
+
+function copyInto(out: Record<string, unknown>, src: Record<string, unknown>): void {
+  for (const k in src) {
+    if (!Object.prototype.hasOwnProperty.call(src, k)) continue;
+    if (k === '__proto__') Object.defineProperty(out, k, { value: src[k], enumerable: true, writable: true, configurable: true });
+    else out[k] = src[k];
+  }
 }
 
 function truthy(v: unknown): boolean {
@@ -150,34 +116,24 @@ export function createHandlebars(): typeof Handlebars {
     /** {{formatDate account.renewalDate}} / {{formatDate now "datetime"}}: recipient's locale and timezone. */
     formatDate: (value: unknown, ...rest: unknown[]) => {
       const o = rest.pop() as Opts;
-      const d = toDate(value);
-      if (!d) return '';
-      const style = typeof rest[0] === 'string' ? rest[0] : 'long';
-      const tz = d.dateOnly ? 'UTC' : o.data.tl.timezone;
-      return memoFormat(`d|${o.data.tl.locale}|${tz}|${style}|${d.date.getTime()}`, () =>
-        dateFormat(o.data.tl.locale, tz, d.dateOnly && style === 'datetime' ? 'long' : style).format(d.date),
-      );
+      return formatDate(o.data.tl.locale, o.data.tl.timezone, value, typeof rest[0] === 'string' ? rest[0] : 'long');
     },
     formatNumber: (value: unknown, ...rest: unknown[]) => {
       const o = rest.pop() as Opts;
       if (value === null || value === undefined || value === '') return '';
-      const style = typeof rest[0] === 'string' ? rest[0] : 'decimal';
-      return memoFormat(`n|${o.data.tl.locale}|${style}|${value}`, () => numberFormat(o.data.tl.locale, style).format(Number(value)));
+      return formatNumber(o.data.tl.locale, typeof rest[0] === 'string' ? rest[0] : 'decimal', value);
     },
     formatCurrency: (value: unknown, ...rest: unknown[]) => {
       const o = rest.pop() as Opts;
       if (value === null || value === undefined || value === '') return '';
-      const currency = typeof rest[0] === 'string' ? rest[0] : 'JPY';
-      return memoFormat(`c|${o.data.tl.locale}|${currency}|${value}`, () => numberFormat(o.data.tl.locale, 'currency', currency).format(Number(value)));
+      return formatNumber(o.data.tl.locale, 'currency', value, typeof rest[0] === 'string' ? rest[0] : 'JPY');
     },
     /** {{plural n one="# day" other="# days"}}: `#` is the formatted number; ja uses `other`. */
     plural: (n: unknown, o: Opts) => {
       const tl = o.data.tl;
-      let rules = pluralRules.get(tl.locale);
-      if (!rules) pluralRules.set(tl.locale, (rules = new Intl.PluralRules(tl.locale)));
       const num = Number(n);
-      const form = (o.hash[rules.select(num)] ?? o.hash.other ?? '') as string;
-      return form.includes('#') ? form.replace(/#/g, memoFormat(`n|${tl.locale}|decimal|${num}`, () => numberFormat(tl.locale, 'decimal').format(num))) : form;
+      const form = (o.hash[pluralCategory(tl.locale, num)] ?? o.hash.other ?? '') as string;
+      return form.includes('#') ? form.replace(/#/g, formatNumber(tl.locale, 'decimal', num)) : form;
     },
     featureName: (key: unknown, o: Opts) => featureEntry(o.data.tl, key)?.name ?? String(key),
     featureDescription: (key: unknown, o: Opts) => featureEntry(o.data.tl, key)?.description ?? '',
@@ -207,8 +163,7 @@ export function createHandlebars(): typeof Handlebars {
     default: (v: unknown, fallback: unknown) => (v === null || v === undefined || v === '' ? fallback : v),
     /** A partial's body, inlined at compile time: the caller's context extended by its hash arguments. */
     __partial(this: unknown, o: Opts) {
-      const base = typeof this === 'object' && this !== null ? this : {};
-      return o.fn({ ...base, ...o.hash }, { data: o.data });
+      return o.fn(extend(typeof this === 'object' && this !== null ? this : {}, o.hash), { data: o.data });
     },
   };
   for (const [name, fn] of Object.entries(h)) hb.registerHelper(name, fn);

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { InvalidInput, NotFound, Problem } from '../common/errors';
-import { CompiledLocale, CompiledTemplate, compileTemplate, planTemplate } from './compile';
+import { CompiledLocale, CompiledTemplate, compileTemplate, normalizeText, planTemplate } from './compile';
 import { checkCompliance } from './compliance';
 import { createHandlebars, FeatureInfo, RenderData } from './helpers';
 import { LinkBuilder, PreviewLinkBuilder } from './links';
@@ -219,7 +219,7 @@ export class TemplateEngine {
     const subject = loc.subject(context, data).replace(/\s+/g, ' ').trim();
     const preheader = loc.preheader(context, data).trim();
     const html = loc.html(context, { tl, preheader });
-    const text = loc.text(context, data).replace(/[ \t]*\n[ \t]*/g, '\n').replace(/\n{3,}/g, '\n\n').trim() + '\n';
+    const text = normalizeText(loc.text(context, data)).trim() + '\n';
     return { template: compiled.name, version: compiled.version, locale: loc.locale, category: compiled.category, subject, preheader, html, text };
   }
 }
