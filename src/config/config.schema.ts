@@ -67,6 +67,9 @@ export const envSchema = z.object({
   SENDER_CONTACT: z.string().min(1).default('support@touchline.example / 03-0000-0000'),
   DEFAULT_LOCALE: z.string().min(2).default('ja'),
   DEFAULT_TIMEZONE: z.string().min(1).default('Asia/Tokyo'),
+  // CS console: how long a login lasts, rows per page.
+  CONSOLE_SESSION_HOURS: positiveInt.max(24 * 30, 'expected at most 720 hours').default(12),
+  CONSOLE_PAGE_SIZE: positiveInt.max(500, 'expected at most 500').default(50),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -17,6 +17,7 @@ export interface Config {
   demo: { seed: boolean; accounts: number };
   sender: { name: string; email: string; address: string; contact: string };
   defaults: { locale: string; timezone: string };
+  console: { sessionTtlSeconds: number; pageSize: number };
   secrets: Secrets;
 }
 
@@ -73,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     demo: { seed: e.DEMO_SEED, accounts: e.DEMO_ACCOUNTS },
     sender: { name: e.SENDER_NAME, email: e.SENDER_EMAIL, address: e.SENDER_ADDRESS, contact: e.SENDER_CONTACT },
     defaults: { locale: e.DEFAULT_LOCALE, timezone: e.DEFAULT_TIMEZONE },
+    console: { sessionTtlSeconds: e.CONSOLE_SESSION_HOURS * 3600, pageSize: e.CONSOLE_PAGE_SIZE },
     secrets,
   };
 }

@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import { Db } from '../database/db';
+import { SqlParams } from '../signals/sql-params';
+import { AccountFilter, Cursor, Sort, UNASSIGNED } from './accounts-filter';
+
+export interface AccountListRow {
+  id: string;
+  external_id: string;
+  name: string;
+  phase: string;
+  plan: string | null;
+  mrr: string | null;
+  renewal_date: string | null;
+  csm_owner: string | null;
+  high_touch: boolean;
+  score: string | null;
+  band: string | null;
+  previous_score: string | null;
+  last_usage: string | null;
+  last_engagement: Date | null;
+  open_handoffs: number;
+  sort_key: string | number | null;
+}
+
+interface SortSpec {
+  expr: string;
+  cast: string;
+  desc: boolean;
+  /** How the key is selected so it round-trips through the cursor. */
+  select: string;
+}
+
+const SORT_SPECS: Record<Sort, SortSpec> = {
+  name: { expr: 'a.name', cast: 'text', desc: false, select: 'a.name' },
+  score_asc: { expr: 'coalesce(h.score, 1000)', cast: 'numeric', desc: false, select: 'coalesce(h.score, 1000)::float8' },
+  score_desc: { expr: 'coalesce(h.score, -1)', cast: 'numeric', desc: true, select: 'coalesce(h.score, -1)::float8' },
+  renewal: { expr: "coalesce(a.renewal_date, DATE '9999-12-31')", cast: 'date', desc: false, select: "to_char(coalesce(a.renewal_date, DATE '9999-12-31'), 'YYYY-MM-DD')" },
+  mrr: { expr: 'coalesce(a.mrr, -1)', cast: 'numeric', desc: true, select: 'coalesce(a.mrr, -1)::float8' },
+};
+
+/**
+ * The accounts list over any number of accounts: filters on indexed columns, keyset paging
+ * on (sort key, id), and the per-row facts (last usage, last engagement, open hand-offs)
+ * computed only for the rows of the page.
+ */
+@Injectable()
+export class AccountsListRepository {
+  constructor(private readonly db: Db) {}
+
+  private where(filter: AccountFilter, now: Date, p: SqlParams): string[] {
+    const where: string[] = [];
+    if (filter.phase) where.push(`a.phase = ${p.add(filter.phase)}`);
+    if (filter.band === 'none') where.push('h.account_id IS NULL');
+    else if (filter.band) where.push(`h.band = ${p.add(filter.band)}`);
+    if (filter.owner === UNASSIGNED) where.push('a.csm_owner IS NULL');
+    else if (filter.owner) where.push(`a.csm_owner = ${p.add(filter.owner)}`);
+    if (filter.highTouch !== undefined) where.push(`a.high_touch = ${p.add(filter.highTouch)}`);
+    if (filter.q) {
+      const like = p.add(`%${filter.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
+      where.push(`(a.name ILIKE ${like} OR a.external_id ILIKE ${like})`);
+    }
+    if (filter.unengagedDays) {
+      // "The last N days" includes today, as usage signals count days.
+      const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (filter.unengagedDays - 1) * 86_400_000);
+      const sinceDay = p.add(since.toISOString().slice(0, 10), 'date');
+      const sinceAt = p.add(since.toISOString(), 'timestamptz');
+      where.push(`NOT EXISTS (SELECT 1 FROM event_rollups r WHERE r.account_id = a.id AND r.day >= ${sinceDay})`);
+      where.push(`NOT EXISTS (SELECT 1 FROM engagement_events e WHERE e.account_id = a.id AND e.occurred_at >= ${sinceAt}
+                   AND e.kind IN ('open','click','survey') AND NOT e.machine)`);
+    }
+    return where;
+  }
+
+  async page(filter: AccountFilter, cursor: Cursor | null, limit: number, now: Date): Promise<AccountListRow[]> {
+    const p = new SqlParams();
+    const spec = SORT_SPECS[filter.sort];
+    const where = this.where(filter, now, p);
+    if (cursor) {
+      where.push(`(${spec.expr}, a.id) ${spec.desc ? '<' : '>'} (${p.add(cursor.key, spec.cast)}, ${p.add(cursor.id, 'bigint')})`);
+    }
+    const dir = spec.desc ? 'DESC' : 'ASC';
+    const lim = p.add(limit, 'int');
+    // The page's ids are chosen first; the per-row facts are computed for those rows only.
+    return this.db.query<AccountListRow>(
+      `WITH page AS MATERIALIZED (
+         SELECT a.id, ${spec.select} AS sort_key, row_number() OVER () AS n FROM (
+           SELECT a.id, a.name, a.renewal_date, a.mrr FROM accounts a LEFT JOIN account_health h ON h.account_id = a.id
+            ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+            ORDER BY ${spec.expr} ${dir}, a.id ${dir} LIMIT ${lim}
+         ) a LEFT JOIN account_health h ON h.account_id = a.id
+       )
+       SELECT a.id, a.external_id, a.name, a.phase, a.plan, a.mrr, to_char(a.renewal_date, 'YYYY-MM-DD') AS renewal_date,
+              a.csm_owner, a.high_touch, h.score, h.band, h.previous_score, page.sort_key,
+              (SELECT to_char(max(r.day), 'YYYY-MM-DD') FROM event_rollups r WHERE r.account_id = a.id) AS last_usage,
+              (SELECT max(e.occurred_at) FROM engagement_events e WHERE e.account_id = a.id AND e.kind IN ('open','click','survey') AND NOT e.machine) AS last_engagement,
+              (SELECT count(*)::int FROM handoffs x WHERE x.account_id = a.id AND x.status <> 'closed') AS open_handoffs
+         FROM page JOIN accounts a ON a.id = page.id LEFT JOIN account_health h ON h.account_id = a.id
+        ORDER BY page.n`,
+      p.values,
+    );
+  }
+
+  /** How many accounts match; capped so that a count never costs more than the page. */
+  async count(filter: AccountFilter, now: Date, cap: number): Promise<{ count: number; capped: boolean }> {
+    const p = new SqlParams();
+    const where = this.where(filter, now, p);
+    const lim = p.add(cap + 1, 'int');
+    const [row] = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM accounts a LEFT JOIN account_health h ON h.account_id = a.id
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} LIMIT ${lim}) x`,
+      p.values,
+    );
+    return { count: Math.min(row.n, cap), capped: row.n > cap };
+  }
+
+  /** CSM owners for the filter's select box. */
+  async owners(): Promise<string[]> {
+    const rows = await this.db.query<{ csm_owner: string }>(
+      `WITH RECURSIVE o AS (
+         (SELECT csm_owner FROM accounts WHERE csm_owner IS NOT NULL ORDER BY csm_owner LIMIT 1)
+         UNION ALL
+         SELECT (SELECT csm_owner FROM accounts WHERE csm_owner > o.csm_owner ORDER BY csm_owner LIMIT 1) FROM o WHERE o.csm_owner IS NOT NULL
+       ) SELECT csm_owner FROM o WHERE csm_owner IS NOT NULL LIMIT 500`,
+    );
+    return rows.map((r) => r.csm_owner);
+  }
+}
