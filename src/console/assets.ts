@@ -41,6 +41,7 @@ svg.chart { background:#fff; border:1px solid var(--line); max-height:260px; }
 svg.chart .grid { stroke:#edf0f4; } svg.chart .axis { fill:#7a8594; font-size:10px; } svg.chart .line { stroke:#1e5bb8; stroke-width:2; }
 ol.timeline { list-style:none; padding:0; margin:0; }
 ol.timeline li { display:grid; grid-template-columns: 150px 110px 1fr; gap:10px; padding:6px 8px; border-bottom:1px solid var(--line); background:var(--card); }
+ol.timeline li[hidden] { display:none; }
 ol.timeline li .kind { font-size:12px; font-weight:600; }
 .k-usage .kind { color:#5f6b7a; } .k-message .kind { color:#1e5bb8; } .k-engagement .kind { color:#2e7d32; } .k-handoff .kind { color:#c62828; } .k-enrollment .kind { color:#7b3fb8; }
 .tl-filter label { margin-right:12px; font-size:13px; }
@@ -69,10 +70,6 @@ document.addEventListener('DOMContentLoaded', function () {
   // Filters: changing a select submits its form.
   document.querySelectorAll('form.filters select[data-autosubmit]').forEach(function (sel) {
     sel.addEventListener('change', function () { sel.form.submit(); });
-  });
-  // Confirm before closing a hand-off.
-  document.querySelectorAll('form[data-confirm]').forEach(function (f) {
-    f.addEventListener('submit', function (e) { if (!window.confirm(f.getAttribute('data-confirm'))) e.preventDefault(); });
   });
 });
 `;

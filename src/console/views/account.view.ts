@@ -60,8 +60,8 @@ export function accountPage(ctx: PageContext, d: AccountPageData): SafeHtml {
   const { t } = ctx;
   const a = d.account;
   const score = n(a.score);
-  const windows = [7, 14, 30, 60, 90, 180].map((w) =>
-    w === d.days ? html`<strong>${w}</strong>` : html`<a href="/console/accounts/${encodeURIComponent(a.external_id)}?days=${w}">${w}</a>`,
+  const windows = [7, 14, 30, 60, 90, 180].map(
+    (w, i) => html`${i ? ' · ' : ''}${w === d.days ? html`<strong>${w}</strong>` : html`<a href="/console/accounts/${encodeURIComponent(a.external_id)}?days=${w}">${w}</a>`}`,
   );
   const kinds = ['usage', 'message', 'engagement', 'handoff', 'enrollment'] as const;
   const kindLabel = { usage: t('tl.usage'), message: t('tl.message'), engagement: t('tl.engagement'), handoff: t('tl.handoff'), enrollment: t('tl.enrollment') };
