@@ -1,24 +1,46 @@
 import { Injectable } from '@nestjs/common';
 import { NotFound } from '../common/errors';
-import { JourneysReportRepository } from './journeys-report.repository';
+import { JourneyEnrollmentsRepository } from './journey-enrollments.repository';
+import { JourneysReportRepository, JourneySummaryRow } from './journeys-report.repository';
+import { compareConversion } from './stats';
 import type { JourneyReport } from './views/journeys.view';
 
 /**
- * Journey reports. The outbox and engagement parts are live now; entries, step counts,
- * goals and the treated-vs-holdout comparison need the engine's enrollment tables and the
- * journey definitions, which are wired here when they land (until then the page says so).
+ * Journey reports: outbox and engagement figures, plus entries, live step counts, goals and
+ * treated-vs-holdout conversion (overall and per split arm) from the engine's enrollments.
  */
 @Injectable()
 export class ConsoleJourneysService {
-  constructor(private readonly report: JourneysReportRepository) {}
+  constructor(
+    private readonly report: JourneysReportRepository,
+    private readonly enrollments: JourneyEnrollmentsRepository,
+  ) {}
 
-  list() {
-    return this.report.journeys();
+  async list(): Promise<JourneySummaryRow[]> {
+    const [rows, keys] = await Promise.all([this.report.journeys(), this.enrollments.keys()]);
+    const known = new Set(rows.map((r) => r.journey_key));
+    // Journeys that have not sent anything yet are listed too.
+    const idle = keys.filter((k) => !known.has(k)).map((k) => ({ journey_key: k, messages: 0, sent: 0, held_back: 0, last_at: null as unknown as Date }));
+    return [...rows, ...idle].sort((a, b) => a.journey_key.localeCompare(b.journey_key));
   }
 
   async journey(key: string): Promise<JourneyReport> {
-    const [funnel, templates, heldBack] = await Promise.all([this.report.funnel(key), this.report.perTemplate(key), this.report.heldBack(key)]);
-    if (!funnel.sent && !templates.length && !heldBack.length) throw new NotFound(`no journey "${key}" has messages`);
-    return { key, steps: null, stepCounts: {}, entered: null, goal: null, funnel, effect: null, arms: [], templates, heldBack };
+    const [funnel, templates, heldBack, e] = await Promise.all([this.report.funnel(key), this.report.perTemplate(key), this.report.heldBack(key), this.enrollments.report(key)]);
+    const hasEnrollments = !!e && (e.treated.entered > 0 || e.holdout.entered > 0 || e.steps !== null);
+    if (!funnel.sent && !templates.length && !heldBack.length && !hasEnrollments) throw new NotFound(`no journey "${key}"`);
+    const conv = (g: { treated: { entered: number; converted: number }; holdout: { entered: number; converted: number } }) =>
+      compareConversion({ successes: g.treated.converted, total: g.treated.entered }, { successes: g.holdout.converted, total: g.holdout.entered });
+    return {
+      key,
+      steps: e?.steps ?? null,
+      stepCounts: e?.stepCounts ?? {},
+      entered: e ? e.treated.entered + e.holdout.entered : null,
+      goal: e ? e.treated.converted + e.holdout.converted : null,
+      funnel,
+      effect: e ? conv(e) : null,
+      arms: e ? e.arms.map((a) => ({ arm: `${a.step}: ${a.arm}`, comparison: conv(a) })) : [],
+      templates,
+      heldBack,
+    };
   }
 }

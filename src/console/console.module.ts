@@ -15,6 +15,7 @@ import { ConsoleSessionGuard } from './console-session.guard';
 import { EmailPreview } from './email-preview';
 import { HandoffsInboxRepository } from './handoffs-inbox.repository';
 import { JourneyTimelineSource } from './journey-timeline.source';
+import { JourneyEnrollmentsRepository } from './journey-enrollments.repository';
 import { JourneysReportRepository } from './journeys-report.repository';
 import { MessagesLogRepository } from './messages-log.repository';
 
@@ -33,6 +34,7 @@ import { MessagesLogRepository } from './messages-log.repository';
     HandoffsInboxRepository,
     JourneysReportRepository,
     JourneyTimelineSource,
+    JourneyEnrollmentsRepository,
     EmailPreview,
   ],
 })
