@@ -13,6 +13,7 @@ import { IngestionModule } from './ingestion/ingestion.module';
 import { OpsModule } from './ops/ops.module';
 import { SignalsModule } from './signals/signals.module';
 import { DemoModule } from './demo/demo.module';
+import { TrackingModule } from './tracking/tracking.module';
 import { ConsoleModule } from './console/console.module';
 
 export interface AppOptions {
@@ -56,6 +57,7 @@ export class AppModule {
         SignalsModule,
         AccountsModule,
         DemoModule,
+        TrackingModule,
         ConsoleModule,
       ],
     };

@@ -2,6 +2,7 @@ import type { Args } from './args';
 import type { CliContext } from './context';
 import { demoCommand } from './demo.command';
 import { importCommand } from './import.command';
+import { sendingHealthCommand } from './sending-health.command';
 import { keysCommand, migrateCommand, serveCommand } from './service.commands';
 
 export interface Command {
@@ -13,4 +14,4 @@ export interface Command {
 }
 
 /** Every CLI command; each capability adds its own here. */
-export const commands: Command[] = [serveCommand, migrateCommand, keysCommand, importCommand, demoCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, keysCommand, importCommand, demoCommand, sendingHealthCommand];

@@ -67,6 +67,32 @@ export const envSchema = z.object({
   SENDER_CONTACT: z.string().min(1).default('support@touchline.example / 03-0000-0000'),
   DEFAULT_LOCALE: z.string().min(2).default('ja'),
   DEFAULT_TIMEZONE: z.string().min(1).default('Asia/Tokyo'),
+  // Tracking (open/click/preferences/surveys) and bounce webhooks.
+  /** Key of the keyed hash stored instead of IP addresses; derived from the session secret when unset. */
+  TRACKING_IP_HASH_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Requests per minute per client IP on the open pixel and click redirect (per process). */
+  TRACKING_RATE_PER_MINUTE: positiveInt.default(600),
+  /** Requests per minute per client IP on the pages (preferences, survey, comment) (per process). */
+  TRACKING_PAGE_RATE_PER_MINUTE: positiveInt.default(60),
+  /** A click this soon after the message was sent is a security scanner's. */
+  TRACKING_SCANNER_WINDOW_SECONDS: z.coerce.number({ message: 'expected a number' }).int().min(0).default(10),
+  /** A proxied open (Google/Yahoo image proxy) this soon after sending is a prefetch. */
+  TRACKING_PREFETCH_WINDOW_SECONDS: z.coerce.number({ message: 'expected a number' }).int().min(0).default(30),
+  /** Different survey answers to one message within this many seconds are a scanner's burst. */
+  TRACKING_SURVEY_BURST_SECONDS: z.coerce.number({ message: 'expected a number' }).int().min(0).default(15),
+  SOFT_BOUNCE_THRESHOLD: positiveInt.default(3),
+  SOFT_BOUNCE_WINDOW_DAYS: positiveInt.default(30),
+  /** Pause marketing mail when complaints / sent over 7 days passes this fraction (0.003 = 0.3%). */
+  COMPLAINT_RATE_THRESHOLD: z.coerce.number({ message: 'expected a number' }).positive().max(1).default(0.003),
+  /** Below this many sends in 7 days the complaint rate is not judged (1 complaint in 10 is noise). */
+  COMPLAINT_MIN_SENT: positiveInt.default(500),
+  /** Comma-separated SNS topic ARNs accepted on /webhooks/ses (unset: any topic, signature still checked). */
+  SES_SNS_TOPIC_ARNS: z.string().optional(),
+  /** SendGrid's event webhook verification key (base64 DER / PEM of the ECDSA P-256 public key). */
+  SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40, 'expected the base64 public key from SendGrid').optional(),
+  /** Basic-auth credentials you put in Postmark's webhook URL. */
+  POSTMARK_WEBHOOK_USER: z.string().min(1).optional(),
+  POSTMARK_WEBHOOK_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   // CS console: how long a login lasts, rows per page.
   CONSOLE_SESSION_HOURS: positiveInt.max(24 * 30, 'expected at most 720 hours').default(12),
   CONSOLE_PAGE_SIZE: positiveInt.max(500, 'expected at most 500').default(50),

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import * as path from 'node:path';
 import { envSchema, Role, Scope } from './config.schema';
 import { loadSecrets, Secrets } from './secrets';
@@ -17,8 +18,25 @@ export interface Config {
   demo: { seed: boolean; accounts: number };
   sender: { name: string; email: string; address: string; contact: string };
   defaults: { locale: string; timezone: string };
+  tracking: TrackingConfig;
   console: { sessionTtlSeconds: number; pageSize: number };
   secrets: Secrets;
+}
+
+export interface TrackingConfig {
+  ipHashKey: string;
+  ratePerMinute: number;
+  pageRatePerMinute: number;
+  scannerWindowSeconds: number;
+  prefetchWindowSeconds: number;
+  surveyBurstSeconds: number;
+  softBounceThreshold: number;
+  softBounceWindowDays: number;
+  complaintRateThreshold: number;
+  complaintMinSent: number;
+  ses: { topicArns: string[] };
+  sendgrid: { publicKey?: string };
+  postmark: { user?: string; password?: string };
 }
 
 export class ConfigError extends Error {
@@ -42,7 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0]);
-        const shown = name.includes('KEY') || name.includes('URL') ? '' : ` (got ${JSON.stringify(env[name])})`;
+        const shown = /KEY|URL|PASSWORD|SECRET/.test(name) ? '' : ` (got ${JSON.stringify(env[name])})`;
         return `${name}: ${issue.message}${shown}`;
       }),
     );
@@ -74,6 +92,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     demo: { seed: e.DEMO_SEED, accounts: e.DEMO_ACCOUNTS },
     sender: { name: e.SENDER_NAME, email: e.SENDER_EMAIL, address: e.SENDER_ADDRESS, contact: e.SENDER_CONTACT },
     defaults: { locale: e.DEFAULT_LOCALE, timezone: e.DEFAULT_TIMEZONE },
+    tracking: {
+      ipHashKey: e.TRACKING_IP_HASH_KEY ?? createHmac('sha256', secrets.sessionSecret).update('touchline:ip-hash').digest('base64url'),
+      ratePerMinute: e.TRACKING_RATE_PER_MINUTE,
+      pageRatePerMinute: e.TRACKING_PAGE_RATE_PER_MINUTE,
+      scannerWindowSeconds: e.TRACKING_SCANNER_WINDOW_SECONDS,
+      prefetchWindowSeconds: e.TRACKING_PREFETCH_WINDOW_SECONDS,
+      surveyBurstSeconds: e.TRACKING_SURVEY_BURST_SECONDS,
+      softBounceThreshold: e.SOFT_BOUNCE_THRESHOLD,
+      softBounceWindowDays: e.SOFT_BOUNCE_WINDOW_DAYS,
+      complaintRateThreshold: e.COMPLAINT_RATE_THRESHOLD,
+      complaintMinSent: e.COMPLAINT_MIN_SENT,
+      ses: { topicArns: (e.SES_SNS_TOPIC_ARNS ?? '').split(',').map((s) => s.trim()).filter(Boolean) },
+      sendgrid: { publicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY },
+      postmark: { user: e.POSTMARK_WEBHOOK_USER, password: e.POSTMARK_WEBHOOK_PASSWORD },
+    },
     console: { sessionTtlSeconds: e.CONSOLE_SESSION_HOURS * 3600, pageSize: e.CONSOLE_PAGE_SIZE },
     secrets,
   };

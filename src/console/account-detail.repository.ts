@@ -63,6 +63,17 @@ export interface EngagementItem {
   at: Date;
 }
 
+export interface SurveyItem {
+  message_id: string;
+  contact_name: string | null;
+  kind: string;
+  score: number;
+  comment: string | null;
+  machine: boolean;
+  template: string | null;
+  at: Date;
+}
+
 export interface HandoffItem {
   id: string;
   journey_key: string | null;
@@ -145,7 +156,17 @@ export class AccountDetailRepository {
       `SELECT e.id, e.message_id, e.contact_id, c.name AS contact_name, e.kind, e.machine, e.classification, e.url, e.data,
               m.template, e.occurred_at AS at
          FROM engagement_events e LEFT JOIN contacts c ON c.id = e.contact_id LEFT JOIN messages m ON m.id = e.message_id
-        WHERE e.account_id = $1 AND e.occurred_at >= $2 ORDER BY e.occurred_at DESC LIMIT $3`,
+        WHERE e.account_id = $1 AND e.occurred_at >= $2 AND e.kind <> 'survey' ORDER BY e.occurred_at DESC LIMIT $3`,
+      [accountId, since, limit],
+    );
+  }
+
+  /** The answer that counts per surveyed message (every click on a survey link is also an engagement event, left out here). */
+  async surveys(accountId: string, since: Date, limit: number): Promise<SurveyItem[]> {
+    return this.db.query<SurveyItem>(
+      `SELECT s.message_id, c.name AS contact_name, s.kind, s.score, s.comment, s.machine, m.template, s.answered_at AS at
+         FROM survey_responses s LEFT JOIN contacts c ON c.id = s.contact_id LEFT JOIN messages m ON m.id = s.message_id
+        WHERE s.account_id = $1 AND s.answered_at >= $2 ORDER BY s.answered_at DESC LIMIT $3`,
       [accountId, since, limit],
     );
   }

@@ -43,7 +43,7 @@ ol.timeline { list-style:none; padding:0; margin:0; }
 ol.timeline li { display:grid; grid-template-columns: 150px 110px 1fr; gap:10px; padding:6px 8px; border-bottom:1px solid var(--line); background:var(--card); }
 ol.timeline li[hidden] { display:none; }
 ol.timeline li .kind { font-size:12px; font-weight:600; }
-.k-usage .kind { color:#5f6b7a; } .k-message .kind { color:#1e5bb8; } .k-engagement .kind { color:#2e7d32; } .k-handoff .kind { color:#c62828; } .k-enrollment .kind { color:#7b3fb8; }
+.k-usage .kind { color:#5f6b7a; } .k-message .kind { color:#1e5bb8; } .k-engagement .kind { color:#2e7d32; } .k-handoff .kind { color:#c62828; } .k-survey .kind { color:#b8641f; } .k-enrollment .kind { color:#7b3fb8; }
 .tl-filter label { margin-right:12px; font-size:13px; }
 iframe.email { width:100%; height:640px; border:1px solid var(--line); background:#fff; }
 pre.json { background:#f3f5f8; padding:8px; overflow:auto; max-height:320px; font-size:12px; }

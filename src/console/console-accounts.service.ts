@@ -89,16 +89,17 @@ export class ConsoleAccountsService {
     const now = this.clock.now();
     const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (days - 1) * DAY_MS);
     const sinceDay = since.toISOString().slice(0, 10);
-    const [snapshots, usage, messages, engagement, handoffs, contacts, journeyEvents] = await Promise.all([
+    const [snapshots, usage, messages, engagement, surveys, handoffs, contacts, journeyEvents] = await Promise.all([
       this.detail.snapshots(account.id, new Date(since.getTime() - 60 * DAY_MS).toISOString().slice(0, 10)),
       this.detail.usageByDay(account.id, sinceDay),
       this.detail.messages(account.id, since, TIMELINE_LIMIT),
       this.detail.engagement(account.id, since, TIMELINE_LIMIT),
+      this.detail.surveys(account.id, since, TIMELINE_LIMIT),
       this.detail.handoffs(account.id, 100),
       this.detail.contacts(account.id, 200),
       this.journeys.events(account.id, since, TIMELINE_LIMIT),
     ]);
-    const { items, truncated } = buildTimeline({ usage, messages, engagement, handoffs: handoffs.filter((h) => new Date(h.at) >= since || h.status !== 'closed'), journeys: journeyEvents }, TIMELINE_LIMIT);
+    const { items, truncated } = buildTimeline({ usage, messages, engagement, surveys, handoffs: handoffs.filter((h) => new Date(h.at) >= since || h.status !== 'closed'), journeys: journeyEvents }, TIMELINE_LIMIT);
     const { points, movers, moversFrom } = healthHistory(account, snapshots);
     return { account, points, movers, moversFrom, timeline: items, truncated, contacts, days };
   }

@@ -1,4 +1,4 @@
-import type { EngagementItem, HandoffItem, MessageItem, UsageDay } from './account-detail.repository';
+import type { EngagementItem, HandoffItem, MessageItem, SurveyItem, UsageDay } from './account-detail.repository';
 
 /**
  * One timeline for an account, newest first: a usage summary per day, every message,
@@ -9,6 +9,7 @@ export type TimelineItem =
   | { kind: 'usage'; at: string; sortAt: number; usage: UsageDay }
   | { kind: 'message'; at: Date; sortAt: number; message: MessageItem }
   | { kind: 'engagement'; at: Date; sortAt: number; engagement: EngagementItem }
+  | { kind: 'survey'; at: Date; sortAt: number; survey: SurveyItem }
   | { kind: 'handoff'; at: Date; sortAt: number; handoff: HandoffItem }
   | { kind: 'enrollment'; at: Date; sortAt: number; enrollment: JourneyEvent };
 
@@ -25,6 +26,7 @@ export interface TimelineParts {
   messages: MessageItem[];
   engagement: EngagementItem[];
   handoffs: HandoffItem[];
+  surveys?: SurveyItem[];
   journeys?: { at: Date; event: JourneyEvent }[];
 }
 
@@ -36,20 +38,9 @@ export function buildTimeline(parts: TimelineParts, limit: number): { items: Tim
   for (const u of parts.usage) items.push({ kind: 'usage', at: u.day, sortAt: ms(`${u.day}T23:59:59.999Z`), usage: u });
   for (const m of parts.messages) items.push({ kind: 'message', at: m.at, sortAt: ms(m.at), message: m });
   for (const e of parts.engagement) items.push({ kind: 'engagement', at: e.at, sortAt: ms(e.at), engagement: e });
+  for (const s of parts.surveys ?? []) items.push({ kind: 'survey', at: s.at, sortAt: ms(s.at), survey: s });
   for (const h of parts.handoffs) items.push({ kind: 'handoff', at: h.at, sortAt: ms(h.at), handoff: h });
   for (const j of parts.journeys ?? []) items.push({ kind: 'enrollment', at: j.at, sortAt: ms(j.at), enrollment: j.event });
   items.sort((a, b) => b.sortAt - a.sortAt);
   return { items: items.slice(0, limit), truncated: items.length > limit };
-}
-
-/** Survey answers are stored as engagement data; show them as "question: answer" pairs. */
-export function surveyAnswers(data: Record<string, unknown>): { question: string; answer: string }[] {
-  const out: { question: string; answer: string }[] = [];
-  const answers = (data.answers ?? data) as Record<string, unknown>;
-  if (!answers || typeof answers !== 'object') return out;
-  for (const [question, answer] of Object.entries(answers)) {
-    if (answer === null || answer === undefined) continue;
-    out.push({ question, answer: typeof answer === 'object' ? JSON.stringify(answer) : String(answer) });
-  }
-  return out;
 }

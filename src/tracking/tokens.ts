@@ -18,6 +18,10 @@ export interface TokenPayload {
   u?: string;
   q?: string;
   v?: number;
+  /** click: the hidden honeypot link (only machines follow it) */
+  h?: 1;
+  /** click: the author's label for the link (reporting) */
+  l?: string;
 }
 
 export type VerifyResult = { ok: true; payload: TokenPayload; keyId: string } | { ok: false; reason: string };

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 /** `npm run bench -- <name>`: each benchmark is a module exporting `run(args)`. */
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   ingest: () => import('./ingest.bench'),
+  tracking: () => import('./tracking.bench'),
   console: () => import('./console.bench'),
 };
 

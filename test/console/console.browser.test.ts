@@ -113,7 +113,7 @@ describe('console in a browser', () => {
     expect(await page.locator('#timeline li.k-message').count()).toBe(messages.length);
     expect(timeline.join('\n')).toContain('weekly cap reached');
     expect(await page.locator('#timeline li.k-engagement .machine').count()).toBe(1);
-    expect(timeline.find((l) => l.includes('NPS 9'))).toBeDefined();
+    expect(timeline.find((l) => l.includes('NPS 9'))).toContain('“レポートが便利 <i>really</i>”');
     expect(await page.locator('#timeline li.k-usage').count()).toBe(2);
     // The contact's name is text, in the timeline and in the contacts table.
     expect(await page.locator('#contacts').innerText()).toContain(XSS_CONTACT);

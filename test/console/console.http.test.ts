@@ -129,6 +129,7 @@ describe('console access, CSRF and escaping (HTTP)', () => {
       expect(res.text).not.toContain('<img src=x');
       expect(res.text).not.toContain('<b>aboard</b>');
       expect(res.text).not.toContain('<b>not bold</b>');
+      expect(res.text).not.toContain('<i>really</i>');
       expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     }
     const account = (await c.get('/console/accounts/acc-active')).text;

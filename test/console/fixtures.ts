@@ -90,6 +90,11 @@ export async function seedConsoleFixtures(db: TestDatabase): Promise<Record<stri
   await engage({ message: ids.m_sent, contact: x, account: active, kind: 'click', daysAgo: 5, url: 'https://app.example/reports' });
   await engage({ message: ids.m_machine, contact: ken, account: active, kind: 'open', machine: true, daysAgo: 3 });
   await engage({ message: ids.m_machine, contact: ken, account: active, kind: 'survey', daysAgo: 2, data: { kind: 'nps', score: 9 } });
+  await db.query(
+    `INSERT INTO survey_responses (message_id, contact_id, account_id, kind, score, comment, machine, classification, first_at, answered_at)
+     VALUES ($1, $2, $3, 'nps', 9, $4, false, 'human', $5, $5)`,
+    [ids.m_machine, ken, active, 'レポートが便利 <i>really</i>', at(-2, 2)],
+  );
 
   // Quiet: used the product 30 days ago; only a machine opened its email since.
   const quiet = await account('acc-quiet', 'Quiet Co', 'onboarding', null);

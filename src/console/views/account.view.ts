@@ -2,7 +2,7 @@ import { healthChart, trendArrow } from '../charts';
 import type { AccountPageData } from '../console-accounts.service';
 import { html, SafeHtml } from '../html';
 import { translateValue, Translate } from '../i18n';
-import { surveyAnswers, TimelineItem } from '../timeline';
+import type { TimelineItem } from '../timeline';
 import { bandBadge, day, layout, PageContext, statusBadge, when } from './layout';
 
 const n = (v: string | null) => (v === null ? null : Number(v));
@@ -27,12 +27,15 @@ function timelineItem(t: Translate, item: TimelineItem): SafeHtml {
     }
     case 'engagement': {
       const e = item.engagement;
-      const survey = e.kind === 'survey' ? surveyText(e.data) : '';
-      return html`<li class="k-engagement${e.machine ? ' machine-item' : ''}"><span class="at">${when(e.at)}</span><span class="kind">${
-        e.kind === 'survey' ? t('tl.survey') : t('tl.engagement')
-      }</span><span>${e.kind}${e.machine ? html`<span class="machine" title="${e.classification ?? ''}">${t('tl.bot')}</span>` : ''} · ${e.contact_name ?? ''}${
+      return html`<li class="k-engagement${e.machine ? ' machine-item' : ''}"><span class="at">${when(e.at)}</span><span class="kind">${t('tl.engagement')}</span><span>${e.kind}${e.machine ? html`<span class="machine" title="${e.classification ?? ''}">${t('tl.bot')}</span>` : ''} · ${e.contact_name ?? ''}${
         e.template ? html` · ${e.message_id ? html`<a href="/console/messages/${e.message_id}">${e.template}</a>` : e.template}` : ''
-      }${e.url ? html` · <span class="muted">${e.url}</span>` : ''}${survey ? html` · <strong>${survey}</strong>` : ''}</span></li>`;
+      }${e.url ? html` · <span class="muted">${e.url}</span>` : ''}</span></li>`;
+    }
+    case 'survey': {
+      const s = item.survey;
+      return html`<li class="k-survey"><span class="at">${when(s.at)}</span><span class="kind">${t('tl.survey')}</span><span><strong>${s.kind.toUpperCase()} ${s.score}</strong>${
+        s.machine ? html`<span class="machine">${t('tl.bot')}</span>` : ''
+      } · ${s.contact_name ?? ''}${s.template ? html` · <a href="/console/messages/${s.message_id}">${s.template}</a>` : ''}${s.comment ? html` · “${s.comment}”` : ''}</span></li>`;
     }
     case 'handoff': {
       const h = item.handoff;
@@ -49,13 +52,6 @@ function timelineItem(t: Translate, item: TimelineItem): SafeHtml {
   }
 }
 
-function surveyText(data: Record<string, unknown>): string {
-  if (typeof data.kind === 'string' && typeof data.score === 'number') return `${data.kind.toUpperCase()} ${data.score}`;
-  return surveyAnswers(data)
-    .map((a) => `${a.question}: ${a.answer}`)
-    .join(', ');
-}
-
 export function accountPage(ctx: PageContext, d: AccountPageData): SafeHtml {
   const { t } = ctx;
   const a = d.account;
@@ -63,8 +59,8 @@ export function accountPage(ctx: PageContext, d: AccountPageData): SafeHtml {
   const windows = [7, 14, 30, 60, 90, 180].map(
     (w, i) => html`${i ? ' · ' : ''}${w === d.days ? html`<strong>${w}</strong>` : html`<a href="/console/accounts/${encodeURIComponent(a.external_id)}?days=${w}">${w}</a>`}`,
   );
-  const kinds = ['usage', 'message', 'engagement', 'handoff', 'enrollment'] as const;
-  const kindLabel = { usage: t('tl.usage'), message: t('tl.message'), engagement: t('tl.engagement'), handoff: t('tl.handoff'), enrollment: t('tl.enrollment') };
+  const kinds = ['usage', 'message', 'engagement', 'survey', 'handoff', 'enrollment'] as const;
+  const kindLabel = { usage: t('tl.usage'), message: t('tl.message'), engagement: t('tl.engagement'), survey: t('tl.survey'), handoff: t('tl.handoff'), enrollment: t('tl.enrollment') };
   return layout(
     ctx,
     'accounts',

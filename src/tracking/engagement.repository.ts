@@ -1,0 +1,205 @@
+import { Injectable } from '@nestjs/common';
+import { Db } from '../database/db';
+
+/** What tracking needs to know about a message (cached: none of it changes once sent). */
+export interface MessageMeta {
+  id: string;
+  contactId: string;
+  accountId: string | null;
+  email: string;
+  category: 'marketing' | 'operational';
+  sentAt: Date | null;
+  locale: string | null;
+}
+
+export interface EngagementInsert {
+  messageId: string | null;
+  contactId: string | null;
+  accountId: string | null;
+  kind: 'delivered' | 'open' | 'click' | 'unsubscribe' | 'resubscribe' | 'bounce' | 'soft_bounce' | 'complaint' | 'survey';
+  machine: boolean;
+  classification: string | null;
+  url?: string | null;
+  userAgent?: string | null;
+  ipHash?: string | null;
+  email?: string | null;
+  externalId?: string | null;
+  data?: Record<string, unknown>;
+  occurredAt: Date;
+}
+
+export interface SurveyAnswer {
+  messageId: string;
+  contactId: string;
+  accountId: string | null;
+  kind: 'nps' | 'csat';
+  score: number;
+  machine: boolean;
+  classification: string;
+  at: Date;
+  burstSeconds: number;
+}
+
+export interface SurveyRow {
+  kind: 'nps' | 'csat';
+  score: number;
+  comment: string | null;
+  machine: boolean;
+  classification: string | null;
+  answers: number;
+}
+
+const COLUMNS = 'message_id, contact_id, account_id, kind, machine, classification, url, user_agent, ip_hash, email, external_id, data, occurred_at';
+
+function values(e: EngagementInsert): unknown[] {
+  return [
+    e.messageId,
+    e.contactId,
+    e.accountId,
+    e.kind,
+    e.machine,
+    e.classification,
+    e.url ?? null,
+    e.userAgent ?? null,
+    e.ipHash ?? null,
+    e.email ?? null,
+    e.externalId ?? null,
+    JSON.stringify(e.data ?? {}),
+    e.occurredAt,
+  ];
+}
+
+const MAX_BATCH = 500;
+const MAX_FLUSHES = 3;
+
+/** Engagement events and survey answers: reviewed SQL, one statement per hit on the hot path. */
+@Injectable()
+export class EngagementRepository {
+  private readonly waiting: Array<{ event: EngagementInsert; done: (err?: unknown) => void }> = [];
+  private flushes = 0;
+
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Records one open or click and resolves once it is committed (group commit): hits that
+   * arrive while a write is in flight go together in the next multi-row INSERT, so under
+   * load one commit carries many hits, and the answer still waits for its own commit.
+   */
+  recordHit(event: EngagementInsert): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ event, done: (err) => (err ? reject(err) : resolve()) });
+      if (this.flushes < MAX_FLUSHES) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushes++;
+    try {
+      while (this.waiting.length) {
+        const batch = this.waiting.splice(0, MAX_BATCH);
+        try {
+          await this.insert(batch.map((b) => b.event));
+          for (const b of batch) b.done();
+        } catch (err) {
+          for (const b of batch) b.done(err);
+        }
+      }
+    } finally {
+      this.flushes--;
+    }
+  }
+
+  async message(id: string): Promise<MessageMeta | null> {
+    if (!/^\d{1,18}$/.test(id)) return null;
+    const rows = await this.db.query(
+      `SELECT m.id::text, m.contact_id::text, m.account_id::text, m.to_email, m.category, m.sent_at, coalesce(c.locale, m.locale) AS locale
+         FROM messages m LEFT JOIN contacts c ON c.id = m.contact_id WHERE m.id = $1`,
+      [id],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return { id: r.id, contactId: r.contact_id, accountId: r.account_id, email: r.to_email, category: r.category, sentAt: r.sent_at, locale: r.locale };
+  }
+
+  /**
+   * Inserts events; returns how many were new (provider events already recorded, by
+   * external id, are skipped: providers retry webhooks).
+   */
+  async insert(events: EngagementInsert[]): Promise<number> {
+    if (!events.length) return 0;
+    const params: unknown[] = [];
+    const rows = events.map((e) => {
+      const start = params.length;
+      params.push(...values(e));
+      return `(${values(e)
+        .map((_, i) => `$${start + i + 1}${i === 11 ? '::jsonb' : ''}`)
+        .join(', ')})`;
+    });
+    const inserted = await this.db.query(
+      `INSERT INTO engagement_events (${COLUMNS}) VALUES ${rows.join(', ')}
+       ON CONFLICT (external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id`,
+      params,
+    );
+    return inserted.length;
+  }
+
+  /** Clicks on this message from the honeypot's address shortly before were the same scanner. */
+  async flagHoneypotPeers(messageId: string, ipHash: string, since: Date): Promise<number> {
+    const rows = await this.db.query(
+      `UPDATE engagement_events SET machine = true, classification = 'honeypot_peer'
+        WHERE message_id = $1 AND ip_hash = $2 AND kind IN ('click','open') AND NOT machine AND occurred_at >= $3 RETURNING id`,
+      [messageId, ipHash, since],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Records a survey answer as the one answer of the message. A person's answer replaces
+   * a machine's and a person's later answer corrects their earlier one; a machine never
+   * replaces anything, and a different score within the burst window of the first (a
+   * scanner following every score link) turns the answer into a machine one until a
+   * person answers again after the window.
+   */
+  async answerSurvey(a: SurveyAnswer): Promise<SurveyRow> {
+    const rows = await this.db.query(
+      `INSERT INTO survey_responses AS s (message_id, contact_id, account_id, kind, score, machine, classification, answers, first_at, answered_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)
+       ON CONFLICT (message_id) DO UPDATE SET
+         answers = s.answers + 1,
+         score = CASE
+           WHEN EXCLUDED.machine THEN s.score
+           WHEN EXCLUDED.answered_at < s.first_at + make_interval(secs => $9) AND EXCLUDED.score <> s.score THEN s.score
+           ELSE EXCLUDED.score END,
+         machine = CASE
+           WHEN EXCLUDED.machine THEN s.machine
+           WHEN EXCLUDED.answered_at < s.first_at + make_interval(secs => $9) AND EXCLUDED.score <> s.score THEN true
+           ELSE false END,
+         classification = CASE
+           WHEN EXCLUDED.machine THEN s.classification
+           WHEN EXCLUDED.answered_at < s.first_at + make_interval(secs => $9) AND EXCLUDED.score <> s.score THEN 'survey_burst'
+           ELSE EXCLUDED.classification END,
+         answered_at = CASE WHEN EXCLUDED.machine THEN s.answered_at ELSE EXCLUDED.answered_at END
+       RETURNING kind, score, comment, machine, classification, answers`,
+      [a.messageId, a.contactId, a.accountId, a.kind, a.score, a.machine, a.classification, a.at, a.burstSeconds],
+    );
+    return rows[0];
+  }
+
+  /**
+   * The comment form is posted by a person (scanners do not submit forms with a CSRF
+   * field): it confirms the answer shown on the page as human and stores the comment.
+   */
+  async commentSurvey(messageId: string, kind: 'nps' | 'csat', score: number, comment: string, at: Date): Promise<SurveyRow | null> {
+    const rows = await this.db.query(
+      `UPDATE survey_responses SET kind = $2, score = $3, comment = $4, machine = false, classification = 'human_comment', answered_at = $5
+        WHERE message_id = $1 RETURNING kind, score, comment, machine, classification, answers`,
+      [messageId, kind, score, comment, at],
+    );
+    return rows[0] ?? null;
+  }
+
+  async survey(messageId: string): Promise<SurveyRow | null> {
+    const rows = await this.db.query(`SELECT kind, score, comment, machine, classification, answers FROM survey_responses WHERE message_id = $1`, [messageId]);
+    return rows[0] ?? null;
+  }
+}

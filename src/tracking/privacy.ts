@@ -1,0 +1,19 @@
+import { createHmac } from 'node:crypto';
+
+/**
+ * What we keep of a client address: a keyed hash (HMAC-SHA256, first 16 bytes), so the same
+ * address can be recognised (rate of one scanner, a honeypot hit's other clicks) without the
+ * address itself ever reaching the database or the logs. Without the key, guessing all 2^32
+ * IPv4 addresses is useless.
+ */
+export function hashIp(key: string, ip: string | undefined): string | null {
+  if (!ip) return null;
+  const normal = ip.replace(/^::ffff:/, '').toLowerCase();
+  return createHmac('sha256', key).update(normal).digest('base64url').slice(0, 22);
+}
+
+/** User agents are kept (they explain classifications) but capped in length. */
+export function trimUserAgent(ua: string | undefined): string | null {
+  if (!ua) return null;
+  return ua.length > 512 ? ua.slice(0, 512) : ua;
+}

@@ -1,0 +1,115 @@
+import autocannon from 'autocannon';
+import { Client } from 'pg';
+import { SignedLinkBuilder } from '../../src/tracking/link-builder';
+import { benchDatabase } from './bench-db';
+import { line, summary } from './report';
+import { startService } from './service-process';
+
+const KEYS = [{ id: 'kb', secret: 'bench-tracking-secret-0123456789' }];
+const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  other: number;
+}
+
+function load(url: string, paths: string[], connections: number, amount: number): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url,
+        connections,
+        // A fixed number of requests (not a duration): every request is answered and counted.
+        amount,
+        headers: { 'user-agent': UA },
+        // Each connection cycles through distinct messages' links.
+        requests: paths.map((path) => ({ method: 'GET', path })),
+      },
+      (err, r) => {
+        if (err) return reject(err);
+        const ok = r['2xx'] + r['3xx'];
+        resolve({ rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, ok, other: r['1xx'] + r['4xx'] + r['5xx'] + r.errors + r.timeouts });
+      },
+    );
+  });
+}
+
+/**
+ * `npm run bench -- tracking [--requests 60000] [--connections 20] [--messages 2000]`: HTTP load
+ * on the open pixel and the click redirect of the service in its own process, then every
+ * answered hit is counted in engagement_events. Baseline in the same run: /healthz (the
+ * same server, middleware and one database round trip, no tracking work).
+ */
+export async function run(args: string[]): Promise<void> {
+  const opt = (name: string, def: number) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? Number(args[i + 1]) : def;
+  };
+  const requests = opt('requests', 60_000);
+  const connections = opt('connections', 20);
+  const messages = opt('messages', 2000);
+  const db = await benchDatabase('tracking');
+  const svc = await startService(db.url, {
+    TRACKING_KEYS: KEYS.map((k) => `${k.id}:${k.secret}`).join(','),
+    TRACKING_RATE_PER_MINUTE: '100000000',
+    TOUCHLINE_ROLE: 'api',
+    DATABASE_POOL_SIZE: '16',
+  });
+  const c = new Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    const now = new Date();
+    await c.query(
+      `WITH a AS (INSERT INTO accounts (external_id, name, created_at, updated_at) SELECT 'acct-' || i, 'Account ' || i, $1, $1 FROM generate_series(1, $2) i RETURNING id, external_id),
+            p AS (INSERT INTO contacts (external_id, account_id, email, locale, created_at, updated_at) SELECT 'u-' || a.external_id, a.id, a.external_id || '@bench.example', 'ja', $1, $1 FROM a RETURNING id, account_id, email)
+       INSERT INTO messages (idempotency_key, account_id, contact_id, to_email, template, locale, category, status, scheduled_at, created_at, updated_at, sent_at)
+       SELECT 'bench-' || p.id, p.account_id, p.id, p.email, 'welcome', 'ja', 'marketing', 'sent', $1, $1, $1, $1 - interval '1 day' FROM p`,
+      [now, messages],
+    );
+    const rows = (await c.query(`SELECT id::text, contact_id::text FROM messages ORDER BY id`)).rows as Array<{ id: string; contact_id: string }>;
+    const path = (u: string) => new URL(u).pathname;
+    const opens = rows.map((r) => path(new SignedLinkBuilder(KEYS, svc.url, r.id, r.contact_id).openPixel()));
+    const clicks = rows.map((r, i) => path(new SignedLinkBuilder(KEYS, svc.url, r.id, r.contact_id).track(`https://app.example.com/reports/${i}?utm_source=touchline`, 'cta')));
+
+    // Warm up (JIT, pool connections, message cache), then measure.
+    await load(svc.url, opens.slice(0, 200), connections, 5000);
+    await load(svc.url, ['/healthz'], connections, 2000);
+    await c.query(`TRUNCATE engagement_events`);
+
+    const baseline = await load(svc.url, ['/healthz'], connections, requests);
+    line({ phase: 'baseline', endpoint: '/healthz', connections, ...baseline });
+    const open = await load(svc.url, opens, connections, requests);
+    line({ phase: 'open', endpoint: '/t/o/:token', connections, ...open });
+    const click = await load(svc.url, clicks, connections, requests);
+    line({ phase: 'click', endpoint: '/t/c/:token', connections, ...click });
+
+    const [{ opens: storedOpens, clicks: storedClicks }] = (
+      await c.query(`SELECT count(*) FILTER (WHERE kind = 'open')::int AS opens, count(*) FILTER (WHERE kind = 'click')::int AS clicks FROM engagement_events`)
+    ).rows;
+    const allRecorded = storedOpens === open.ok && storedClicks === click.ok && open.other === 0 && click.other === 0;
+    line({ check: 'recorded', opensAnswered: open.ok, opensStored: storedOpens, clicksAnswered: click.ok, clicksStored: storedClicks, ok: allRecorded });
+    const rps = Math.min(open.rps, click.rps);
+    const p99 = Math.max(open.p99, click.p99);
+    summary({
+      bench: 'tracking',
+      value: rps,
+      unit: 'req/s',
+      baseline: baseline.rps,
+      ratio: Math.round((rps / baseline.rps) * 100) / 100,
+      target: '>= 3000 req/s on open and click, p99 < 50 ms, every event recorded',
+      openRps: open.rps,
+      clickRps: click.rps,
+      p99Ms: p99,
+      baselineP99Ms: baseline.p99,
+      allRecorded,
+      met: rps >= 3000 && p99 < 50 && allRecorded,
+    });
+  } finally {
+    await c.end();
+    await svc.stop();
+    await db.close();
+  }
+}
