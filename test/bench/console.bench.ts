@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { createApp } from '../../src/app';
 import { VirtualClock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/config';
+import { runMigrations } from '../../src/database/data-source';
 import { ConsoleClient } from '../console/session-client';
 import { ROOT, TEST_KEYS } from '../support/app';
 import { benchDatabase } from './bench-db';
@@ -30,6 +31,7 @@ export async function run(args: string[]): Promise<void> {
   const runs = Number(opt('runs', '15'));
   const given = opt('url', '');
   const db = given ? { url: given, close: async () => {} } : await benchDatabase('console');
+  if (given) await runMigrations(given); // reused data: bring its schema up to date
   const t0 = Date.now();
   const counts = await generateConsoleData(db.url, { accounts, now: new Date(NOW), log: (msg) => line({ step: msg }) });
   line({ generated: counts, ms: Date.now() - t0 });
