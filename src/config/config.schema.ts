@@ -96,6 +96,7 @@ export const envSchema = z.object({
   // CS console: how long a login lasts, rows per page.
   CONSOLE_SESSION_HOURS: positiveInt.max(24 * 30, 'expected at most 720 hours').default(12),
   CONSOLE_PAGE_SIZE: positiveInt.max(500, 'expected at most 500').default(50),
+  CONSOLE_REFRESH_SECONDS: positiveInt.max(86_400, 'expected at most 86400 seconds').default(300),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -19,7 +19,7 @@ export interface Config {
   sender: { name: string; email: string; address: string; contact: string };
   defaults: { locale: string; timezone: string };
   tracking: TrackingConfig;
-  console: { sessionTtlSeconds: number; pageSize: number };
+  console: { sessionTtlSeconds: number; pageSize: number; refreshSeconds: number };
   secrets: Secrets;
 }
 
@@ -107,7 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       sendgrid: { publicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY },
       postmark: { user: e.POSTMARK_WEBHOOK_USER, password: e.POSTMARK_WEBHOOK_PASSWORD },
     },
-    console: { sessionTtlSeconds: e.CONSOLE_SESSION_HOURS * 3600, pageSize: e.CONSOLE_PAGE_SIZE },
+    console: { sessionTtlSeconds: e.CONSOLE_SESSION_HOURS * 3600, pageSize: e.CONSOLE_PAGE_SIZE, refreshSeconds: e.CONSOLE_REFRESH_SECONDS },
     secrets,
   };
 }

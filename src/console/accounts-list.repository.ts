@@ -24,6 +24,8 @@ export interface AccountListRow {
 
 interface SortSpec {
   expr: string;
+  /** Health sorts list scored accounts only, in the health index's order. */
+  healthJoin: 'JOIN' | 'LEFT JOIN';
   cast: string;
   desc: boolean;
   /** How the key is selected so it round-trips through the cursor. */
@@ -31,11 +33,11 @@ interface SortSpec {
 }
 
 const SORT_SPECS: Record<Sort, SortSpec> = {
-  name: { expr: 'a.name', cast: 'text', desc: false, select: 'a.name' },
-  score_asc: { expr: 'coalesce(h.score, 1000)', cast: 'numeric', desc: false, select: 'coalesce(h.score, 1000)::float8' },
-  score_desc: { expr: 'coalesce(h.score, -1)', cast: 'numeric', desc: true, select: 'coalesce(h.score, -1)::float8' },
-  renewal: { expr: "coalesce(a.renewal_date, DATE '9999-12-31')", cast: 'date', desc: false, select: "to_char(coalesce(a.renewal_date, DATE '9999-12-31'), 'YYYY-MM-DD')" },
-  mrr: { expr: 'coalesce(a.mrr, -1)', cast: 'numeric', desc: true, select: 'coalesce(a.mrr, -1)::float8' },
+  name: { expr: 'a.name', healthJoin: 'LEFT JOIN', cast: 'text', desc: false, select: 'a.name' },
+  score_asc: { expr: 'h.score', healthJoin: 'JOIN', cast: 'numeric', desc: false, select: 'h.score::text' },
+  score_desc: { expr: 'h.score', healthJoin: 'JOIN', cast: 'numeric', desc: true, select: 'h.score::text' },
+  renewal: { expr: "coalesce(a.renewal_date, DATE '9999-12-31')", healthJoin: 'LEFT JOIN', cast: 'date', desc: false, select: "to_char(coalesce(a.renewal_date, DATE '9999-12-31'), 'YYYY-MM-DD')" },
+  mrr: { expr: 'coalesce(a.mrr, -1)', healthJoin: 'LEFT JOIN', cast: 'numeric', desc: true, select: 'coalesce(a.mrr, -1)::text' },
 };
 
 /**
@@ -56,14 +58,20 @@ export class AccountsListRepository {
     else if (filter.owner) where.push(`a.csm_owner = ${p.add(filter.owner)}`);
     if (filter.highTouch !== undefined) where.push(`a.high_touch = ${p.add(filter.highTouch)}`);
     if (filter.q) {
+      // Part of the name (trigram index) or the exact account id.
       const like = p.add(`%${filter.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
-      where.push(`(a.name ILIKE ${like} OR a.external_id ILIKE ${like})`);
+      where.push(`(a.name ILIKE ${like} OR a.external_id = ${p.add(filter.q)})`);
     }
     if (filter.unengagedDays) {
       // "The last N days" includes today, as usage signals count days.
       const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (filter.unengagedDays - 1) * 86_400_000);
       const sinceDay = p.add(since.toISOString().slice(0, 10), 'date');
       const sinceAt = p.add(since.toISOString(), 'timestamptz');
+      // The summary picks candidates (no activity since the cutoff as of its last refresh, or
+      // not summarised yet); each candidate is then checked exactly, so staleness cannot
+      // change the answer: usage and engagement only ever grow.
+      where.push(`NOT EXISTS (SELECT 1 FROM console_account_activity s WHERE s.account_id = a.id
+                   AND (s.last_usage_day >= ${sinceDay} OR s.last_engagement_at >= ${sinceAt}))`);
       where.push(`NOT EXISTS (SELECT 1 FROM event_rollups r WHERE r.account_id = a.id AND r.day >= ${sinceDay})`);
       where.push(`NOT EXISTS (SELECT 1 FROM engagement_events e WHERE e.account_id = a.id AND e.occurred_at >= ${sinceAt}
                    AND e.kind IN ('open','click','survey') AND NOT e.machine)`);
@@ -83,11 +91,10 @@ export class AccountsListRepository {
     // The page's ids are chosen first; the per-row facts are computed for those rows only.
     return this.db.query<AccountListRow>(
       `WITH page AS MATERIALIZED (
-         SELECT a.id, ${spec.select} AS sort_key, row_number() OVER () AS n FROM (
-           SELECT a.id, a.name, a.renewal_date, a.mrr FROM accounts a LEFT JOIN account_health h ON h.account_id = a.id
-            ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-            ORDER BY ${spec.expr} ${dir}, a.id ${dir} LIMIT ${lim}
-         ) a LEFT JOIN account_health h ON h.account_id = a.id
+         SELECT a.id, ${spec.select} AS sort_key, row_number() OVER (ORDER BY ${spec.expr} ${dir}, a.id ${dir}) AS n
+           FROM accounts a ${spec.healthJoin} account_health h ON h.account_id = a.id
+          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+          ORDER BY ${spec.expr} ${dir}, a.id ${dir} LIMIT ${lim}
        )
        SELECT a.id, a.external_id, a.name, a.phase, a.plan, a.mrr, to_char(a.renewal_date, 'YYYY-MM-DD') AS renewal_date,
               a.csm_owner, a.high_touch, h.score, h.band, h.previous_score, page.sort_key,
@@ -105,8 +112,9 @@ export class AccountsListRepository {
     const p = new SqlParams();
     const where = this.where(filter, now, p);
     const lim = p.add(cap + 1, 'int');
+    const join = SORT_SPECS[filter.sort].healthJoin;
     const [row] = await this.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM accounts a LEFT JOIN account_health h ON h.account_id = a.id
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM accounts a ${join} account_health h ON h.account_id = a.id
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''} LIMIT ${lim}) x`,
       p.values,
     );

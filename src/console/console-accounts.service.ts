@@ -24,8 +24,10 @@ export interface AccountPageData {
 }
 
 const DAY_MS = 86_400_000;
-/** Counting stops here so the count never costs more than the page. */
+/** Counting stops here so the count never costs more than the page ("1,000+"). */
 const COUNT_CAP = 100_000;
+/** The unengaged filter checks each candidate exactly: count fewer of them. */
+const UNENGAGED_COUNT_CAP = 1_000;
 const TIMELINE_LIMIT = 400;
 const CSV_BATCH = 2000;
 
@@ -43,7 +45,7 @@ export class ConsoleAccountsService {
     const { filter, cursor, problems } = parseAccountFilter(query);
     const now = this.clock.now();
     const size = this.config.console.pageSize;
-    const [rows, count, owners] = await Promise.all([this.list.page(filter, cursor, size + 1, now), this.list.count(filter, now, COUNT_CAP), this.list.owners()]);
+    const [rows, count, owners] = await Promise.all([this.list.page(filter, cursor, size + 1, now), this.list.count(filter, now, filter.unengagedDays ? UNENGAGED_COUNT_CAP : COUNT_CAP), this.list.owners()]);
     const page = rows.slice(0, size);
     const last = page[page.length - 1];
     const next = rows.length > size && last ? encodeCursor({ key: last.sort_key, id: last.id }) : null;

@@ -22,7 +22,8 @@ export class ConsoleJourneysController {
   @Get()
   async list(@Req() req: Request, @Res() res: Response) {
     const ctx = this.pages.context(req);
-    this.pages.send(res, ctx, journeysPage(ctx, await this.journeys.list()));
+    const [rows, asOf] = await Promise.all([this.journeys.list(), this.journeys.asOf()]);
+    this.pages.send(res, ctx, journeysPage(ctx, rows, asOf));
   }
 
   @Get(':key')

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { NotFound } from '../common/errors';
+import { ConsoleSummariesRepository } from './console-summaries.repository';
 import { JourneyEnrollmentsRepository } from './journey-enrollments.repository';
 import { JourneysReportRepository, JourneySummaryRow } from './journeys-report.repository';
 import { compareConversion } from './stats';
@@ -14,24 +15,37 @@ export class ConsoleJourneysService {
   constructor(
     private readonly report: JourneysReportRepository,
     private readonly enrollments: JourneyEnrollmentsRepository,
+    private readonly summaries: ConsoleSummariesRepository,
   ) {}
+
+  /** When the message figures were last summarised (they lag by at most CONSOLE_REFRESH_SECONDS). */
+  asOf(): Promise<Date | null> {
+    return this.summaries.refreshedAt('console_message_stats');
+  }
 
   async list(): Promise<JourneySummaryRow[]> {
     const [rows, keys] = await Promise.all([this.report.journeys(), this.enrollments.keys()]);
     const known = new Set(rows.map((r) => r.journey_key));
     // Journeys that have not sent anything yet are listed too.
-    const idle = keys.filter((k) => !known.has(k)).map((k) => ({ journey_key: k, messages: 0, sent: 0, held_back: 0, last_at: null as unknown as Date }));
+    const idle = keys.filter((k) => !known.has(k)).map((k) => ({ journey_key: k, messages: 0, sent: 0, held_back: 0, last_day: null }));
     return [...rows, ...idle].sort((a, b) => a.journey_key.localeCompare(b.journey_key));
   }
 
   async journey(key: string): Promise<JourneyReport> {
-    const [funnel, templates, heldBack, e] = await Promise.all([this.report.funnel(key), this.report.perTemplate(key), this.report.heldBack(key), this.enrollments.report(key)]);
+    const [funnel, templates, heldBack, e, asOf] = await Promise.all([
+      this.report.funnel(key),
+      this.report.perTemplate(key),
+      this.report.heldBack(key),
+      this.enrollments.report(key),
+      this.asOf(),
+    ]);
     const hasEnrollments = !!e && (e.treated.entered > 0 || e.holdout.entered > 0 || e.steps !== null);
     if (!funnel.sent && !templates.length && !heldBack.length && !hasEnrollments) throw new NotFound(`no journey "${key}"`);
     const conv = (g: { treated: { entered: number; converted: number }; holdout: { entered: number; converted: number } }) =>
       compareConversion({ successes: g.treated.converted, total: g.treated.entered }, { successes: g.holdout.converted, total: g.holdout.entered });
     return {
       key,
+      asOf,
       steps: e?.steps ?? null,
       stepCounts: e?.stepCounts ?? {},
       entered: e ? e.treated.entered + e.holdout.entered : null,

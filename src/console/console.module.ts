@@ -13,6 +13,8 @@ import { ConsolePages } from './console-page';
 import { ConsolePreviewController } from './console-preview.controller';
 import { ConsoleSessionGuard } from './console-session.guard';
 import { EmailPreview } from './email-preview';
+import { ConsoleSummariesRepository } from './console-summaries.repository';
+import { ConsoleSummariesWorker } from './console-summaries.worker';
 import { HandoffsInboxRepository } from './handoffs-inbox.repository';
 import { JourneyTimelineSource } from './journey-timeline.source';
 import { JourneyEnrollmentsRepository } from './journey-enrollments.repository';
@@ -36,7 +38,10 @@ import { MessagesLogRepository } from './messages-log.repository';
     JourneyTimelineSource,
     JourneyEnrollmentsRepository,
     EmailPreview,
+    ConsoleSummariesRepository,
+    ConsoleSummariesWorker,
   ],
+  exports: [ConsoleSummariesWorker],
 })
 export class ConsoleModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

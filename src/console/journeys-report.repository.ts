@@ -6,14 +6,13 @@ export interface JourneySummaryRow {
   messages: number;
   sent: number;
   held_back: number;
-  last_at: Date;
+  last_day: string | null;
 }
 
 export interface MessageFunnel {
   sent: number;
   opened: number;
   clicked: number;
-  recipients: number;
 }
 
 export interface TemplateEngagementRow {
@@ -31,26 +30,28 @@ export interface HeldBackRow {
   count: number;
 }
 
-/** Report figures of a journey that come from the outbox and engagement tables. */
+/**
+ * Report figures of journeys from the outbox and engagement, read from the console's
+ * message summary (refreshed by the console worker), so a report adds up a few hundred
+ * rows instead of every message ever sent.
+ */
 @Injectable()
 export class JourneysReportRepository {
   constructor(private readonly db: Db) {}
 
   async journeys(): Promise<JourneySummaryRow[]> {
     return this.db.query<JourneySummaryRow>(
-      `SELECT journey_key, count(*)::int AS messages, count(*) FILTER (WHERE status = 'sent')::int AS sent,
-              count(*) FILTER (WHERE status IN ('capped','deferred','suppressed'))::int AS held_back, max(created_at) AS last_at
-         FROM messages WHERE journey_key IS NOT NULL GROUP BY journey_key ORDER BY journey_key`,
+      `SELECT journey_key, sum(messages)::int AS messages, coalesce(sum(messages) FILTER (WHERE status = 'sent'), 0)::int AS sent,
+              coalesce(sum(messages) FILTER (WHERE status IN ('capped','deferred','suppressed')), 0)::int AS held_back, to_char(max(day), 'YYYY-MM-DD') AS last_day
+         FROM console_message_stats GROUP BY journey_key ORDER BY journey_key`,
     );
   }
 
   /** Sent messages, and how many of them a person opened or clicked (machine activity excluded). */
   async funnel(journeyKey: string): Promise<MessageFunnel> {
     const [row] = await this.db.query<MessageFunnel>(
-      `SELECT count(*)::int AS sent, count(DISTINCT m.contact_id)::int AS recipients,
-              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM engagement_events e WHERE e.message_id = m.id AND e.kind IN ('open','click') AND NOT e.machine))::int AS opened,
-              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM engagement_events e WHERE e.message_id = m.id AND e.kind = 'click' AND NOT e.machine))::int AS clicked
-         FROM messages m WHERE m.journey_key = $1 AND m.status = 'sent'`,
+      `SELECT coalesce(sum(messages), 0)::int AS sent, coalesce(sum(opened), 0)::int AS opened, coalesce(sum(clicked), 0)::int AS clicked
+         FROM console_message_stats WHERE journey_key = $1 AND status = 'sent'`,
       [journeyKey],
     );
     return row;
@@ -58,16 +59,8 @@ export class JourneysReportRepository {
 
   async perTemplate(journeyKey: string): Promise<TemplateEngagementRow[]> {
     return this.db.query<TemplateEngagementRow>(
-      `SELECT m.template, m.locale, count(*)::int AS sent,
-              count(*) FILTER (WHERE x.human_open)::int AS opened, count(*) FILTER (WHERE x.human_click)::int AS clicked,
-              count(*) FILTER (WHERE x.machine AND NOT x.human_open)::int AS machine_only
-         FROM messages m,
-              LATERAL (SELECT coalesce(bool_or(e.kind IN ('open','click') AND NOT e.machine), false) AS human_open,
-                              coalesce(bool_or(e.kind = 'click' AND NOT e.machine), false) AS human_click,
-                              coalesce(bool_or(e.machine), false) AS machine
-                         FROM engagement_events e WHERE e.message_id = m.id) x
-        WHERE m.journey_key = $1 AND m.status = 'sent'
-        GROUP BY m.template, m.locale ORDER BY m.template, m.locale`,
+      `SELECT template, locale, sum(messages)::int AS sent, sum(opened)::int AS opened, sum(clicked)::int AS clicked, sum(machine_only)::int AS machine_only
+         FROM console_message_stats WHERE journey_key = $1 AND status = 'sent' GROUP BY template, locale ORDER BY template, locale`,
       [journeyKey],
     );
   }
@@ -75,7 +68,7 @@ export class JourneysReportRepository {
   /** What caps, quiet hours, suppressions and holdout kept from being sent, with the reasons. */
   async heldBack(journeyKey: string): Promise<HeldBackRow[]> {
     return this.db.query<HeldBackRow>(
-      `SELECT status, reason, count(*)::int AS count FROM messages
+      `SELECT status, nullif(reason, '') AS reason, sum(messages)::int AS count FROM console_message_stats
         WHERE journey_key = $1 AND status IN ('capped','deferred','suppressed','failed','review','holdout')
         GROUP BY status, reason ORDER BY count DESC, status, reason LIMIT 100`,
       [journeyKey],

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { startTestApp, TestApp, TEST_KEYS } from '../support/app';
+import { ConsoleSummariesWorker } from '../../src/console/console-summaries.worker';
 import { ARTIFACTS, launchChromium } from './browser';
 import { NOW, seedConsoleFixtures, XSS_ACCOUNT, XSS_CONTACT } from './fixtures';
 
@@ -20,6 +21,7 @@ describe('console in a browser', () => {
   beforeAll(async () => {
     t = await startTestApp({ now: NOW, env: { CONSOLE_PAGE_SIZE: '50' } });
     ids = await seedConsoleFixtures(t.db);
+    await t.app.get(ConsoleSummariesWorker).refresh();
     chrome = await launchChromium();
     page = await chrome.context.newPage();
     page.on('dialog', (d) => {

@@ -1,6 +1,7 @@
 import { startTestApp, TestApp, TEST_KEYS } from '../support/app';
 import { NOW, seedConsoleFixtures, XSS_ACCOUNT, XSS_CONTACT } from './fixtures';
 import { ConsoleClient } from './session-client';
+import { ConsoleSummariesWorker } from '../../src/console/console-summaries.worker';
 
 describe('console access, CSRF and escaping (HTTP)', () => {
   let t: TestApp;
@@ -9,6 +10,7 @@ describe('console access, CSRF and escaping (HTTP)', () => {
   beforeAll(async () => {
     t = await startTestApp({ now: NOW });
     ids = await seedConsoleFixtures(t.db);
+    await t.app.get(ConsoleSummariesWorker).refresh();
   });
   afterAll(() => t.close());
 
@@ -164,5 +166,34 @@ describe('console access, CSRF and escaping (HTTP)', () => {
     const sw = await c.get('/console/lang/ja?back=%2Fconsole%2Fhandoffs');
     expect(sw.headers.get('location')).toBe('/console/handoffs');
     expect((await c.get('/console/handoffs', { 'accept-language': 'en' })).text).toContain('<h1>トスアップ</h1>');
+  });
+
+  it('answers "unengaged" exactly even when the activity summary is stale', async () => {
+    const c = new ConsoleClient(t.url);
+    await c.login(TEST_KEYS.review);
+    const rows = async () => [...(await c.get('/console/accounts?unengaged=14')).text.matchAll(/data-account="([^"]+)"/g)].map((m) => m[1]);
+    expect(await rows()).toEqual(['acc-never', 'acc-quiet']);
+    // After the last refresh: Never Inc starts using the product, and a new idle account appears.
+    await t.db.query(`INSERT INTO event_rollups (account_id, event, day, contact_id, count, first_at, last_at) VALUES ($1, 'login', '2026-11-20', 0, 1, $2, $2)`, [ids['acc-never'], NOW]);
+    await t.db.query(`INSERT INTO accounts (external_id, name, phase, created_at, updated_at) VALUES ('acc-new', 'New Idle', 'onboarding', $1, $1)`, [NOW]);
+    expect(await rows()).toEqual(['acc-new', 'acc-quiet']);
+    await t.app.get(ConsoleSummariesWorker).refresh();
+    expect(await rows()).toEqual(['acc-new', 'acc-quiet']);
+    await t.db.query(`DELETE FROM event_rollups WHERE account_id = $1 AND day = '2026-11-20'`, [ids['acc-never']]);
+    await t.db.query(`DELETE FROM accounts WHERE external_id = 'acc-new'`);
+    await t.app.get(ConsoleSummariesWorker).refresh();
+  });
+
+  it('sorts by health over scored accounts, in both directions, with keyset paging', async () => {
+    const c = new ConsoleClient(t.url);
+    await c.login(TEST_KEYS.review);
+    const ids = (html: string) => [...html.matchAll(/data-account="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids((await c.get('/console/accounts?sort=score_asc')).text)).toEqual(['acc-quiet', 'acc-active']);
+    expect(ids((await c.get('/console/accounts?sort=score_desc')).text)).toEqual(['acc-active', 'acc-quiet']);
+    const all = ids((await c.get('/console/accounts?sort=mrr')).text);
+    // Equal MRR: newest id first, as the keyset order (mrr desc, id desc) says; bulk accounts have none.
+    expect(all.slice(0, 4)).toEqual(['acc-never', 'acc-opened', 'acc-quiet', 'acc-active']);
+    expect(ids((await c.get('/console/accounts?q=Quiet')).text)).toEqual(['acc-quiet']);
+    expect(ids((await c.get('/console/accounts?q=bulk-007')).text)).toEqual(['bulk-007']);
   });
 });

@@ -5,26 +5,31 @@ import { html, SafeHtml } from '../html';
 import { Comparison, percent } from '../stats';
 import { layout, PageContext, statusBadge, when } from './layout';
 
-export function journeysPage(ctx: PageContext, rows: JourneySummaryRow[]): SafeHtml {
+export function journeysPage(ctx: PageContext, rows: JourneySummaryRow[], asOf: Date | null): SafeHtml {
   const { t } = ctx;
   return layout(
     ctx,
     'journeys',
     t('journeys.title'),
     rows.length
-      ? html`<table id="journeys-table"><thead><tr><th>${t('messages.journey')}</th><th class="num">${t('journeys.messages')}</th><th class="num">${t('journeys.sent')}</th><th class="num">${t(
+      ? html`${asOfNote(ctx, asOf)}<table id="journeys-table"><thead><tr><th>${t('messages.journey')}</th><th class="num">${t('journeys.messages')}</th><th class="num">${t('journeys.sent')}</th><th class="num">${t(
           'status.capped',
         )} / ${t('status.deferred')} / ${t('status.suppressed')}</th><th>${t('messages.created')}</th></tr></thead><tbody>${rows.map(
           (r) => html`<tr><td><a href="/console/journeys/${encodeURIComponent(r.journey_key)}">${r.journey_key}</a></td><td class="num">${r.messages}</td><td class="num">${r.sent}</td><td class="num">${
             r.held_back
-          }</td><td>${when(r.last_at)}</td></tr>`,
+          }</td><td>${r.last_day ?? ''}</td></tr>`,
         )}</tbody></table>`
       : html`<p class="muted">${t('journeys.none')}</p>`,
   );
 }
 
+function asOfNote(ctx: PageContext, asOf: Date | null): SafeHtml {
+  return html`<p class="muted" id="as-of">${ctx.t('journeys.as_of')}: ${asOf ? when(asOf) : ctx.t('journeys.not_yet')}</p>`;
+}
+
 export interface JourneyReport {
   key: string;
+  asOf: Date | null;
   steps: DiagramStep[] | null;
   stepCounts: Record<string, number>;
   entered: number | null;
@@ -52,7 +57,7 @@ export function journeyPage(ctx: PageContext, r: JourneyReport): SafeHtml {
     ctx,
     'journeys',
     r.key,
-    html`<section class="card"><h2>${t('journeys.definition')} · ${t('journeys.step_counts')}</h2>
+    html`${asOfNote(ctx, r.asOf)}<section class="card"><h2>${t('journeys.definition')} · ${t('journeys.step_counts')}</h2>
 ${r.steps ? journeyDiagram(r.steps, r.stepCounts) : html`<p class="muted">${t('journeys.no_definition')}</p>`}</section>
 <div class="grid2">
 <section class="card"><h2>${t('journeys.funnel')}</h2>
