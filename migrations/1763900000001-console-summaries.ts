@@ -16,12 +16,18 @@ export class ConsoleSummaries1763900000001 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE MATERIALIZED VIEW console_account_activity AS
-      SELECT a.id AS account_id,
-             (SELECT max(r.day) FROM event_rollups r WHERE r.account_id = a.id) AS last_usage_day,
-             (SELECT max(e.occurred_at) FROM engagement_events e
-               WHERE e.account_id = a.id AND e.kind IN ('open','click','survey') AND NOT e.machine) AS last_engagement_at
-        FROM accounts a`);
+      SELECT account_id, last_usage_day, last_engagement_at,
+             greatest(last_usage_day::timestamp AT TIME ZONE 'UTC', last_engagement_at) AS last_activity_at
+        FROM (SELECT a.id AS account_id,
+                     (SELECT max(r.day) FROM event_rollups r WHERE r.account_id = a.id) AS last_usage_day,
+                     (SELECT max(e.occurred_at) FROM engagement_events e
+                       WHERE e.account_id = a.id AND e.kind IN ('open','click','survey') AND NOT e.machine) AS last_engagement_at
+                FROM accounts a) x`);
     await q.query(`CREATE UNIQUE INDEX console_account_activity_pk ON console_account_activity (account_id)`);
+    // Candidates for "unengaged" are a range of this index (NULL = never active).
+    await q.query(`CREATE INDEX console_account_activity_last_idx ON console_account_activity (last_activity_at)`);
+    // …plus accounts created since the summary's snapshot.
+    await q.query(`CREATE INDEX accounts_created_idx ON accounts (created_at)`);
     await q.query(`
       CREATE MATERIALIZED VIEW console_message_stats AS
       SELECT m.journey_key, m.template, m.locale, m.status, coalesce(m.reason, '') AS reason, (m.created_at AT TIME ZONE 'UTC')::date AS day,
@@ -39,7 +45,7 @@ export class ConsoleSummaries1763900000001 implements MigrationInterface {
        GROUP BY 1, 2, 3, 4, 5, 6`);
     // Plain columns only: REFRESH … CONCURRENTLY needs such a unique index (hence reason '' for none).
     await q.query(`CREATE UNIQUE INDEX console_message_stats_pk ON console_message_stats (journey_key, template, locale, status, reason, day)`);
-    await q.query(`CREATE TABLE console_refreshes (name text PRIMARY KEY, refreshed_at timestamptz NOT NULL, took_ms integer NOT NULL)`);
+    await q.query(`CREATE TABLE console_refreshes (name text PRIMARY KEY, started_at timestamptz NOT NULL, refreshed_at timestamptz NOT NULL, took_ms integer NOT NULL)`);
 
     await q.query(`CREATE EXTENSION IF NOT EXISTS pg_trgm`);
     await q.query(`CREATE INDEX accounts_name_trgm_idx ON accounts USING gin (name gin_trgm_ops)`);
@@ -48,7 +54,7 @@ export class ConsoleSummaries1763900000001 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP INDEX messages_status_created_idx, account_health_score_idx, accounts_name_trgm_idx`);
+    await q.query(`DROP INDEX messages_status_created_idx, account_health_score_idx, accounts_name_trgm_idx, accounts_created_idx`);
     await q.query(`DROP TABLE console_refreshes`);
     await q.query(`DROP MATERIALIZED VIEW console_message_stats, console_account_activity`);
   }

@@ -67,11 +67,14 @@ export class AccountsListRepository {
       const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (filter.unengagedDays - 1) * 86_400_000);
       const sinceDay = p.add(since.toISOString().slice(0, 10), 'date');
       const sinceAt = p.add(since.toISOString(), 'timestamptz');
-      // The summary picks candidates (no activity since the cutoff as of its last refresh, or
-      // not summarised yet); each candidate is then checked exactly, so staleness cannot
-      // change the answer: usage and engagement only ever grow.
-      where.push(`NOT EXISTS (SELECT 1 FROM console_account_activity s WHERE s.account_id = a.id
-                   AND (s.last_usage_day >= ${sinceDay} OR s.last_engagement_at >= ${sinceAt}))`);
+      // Candidates come from the activity summary (inactive since the cutoff as of its last
+      // refresh, or never active) plus accounts created since its snapshot (with a margin for
+      // transactions in flight); each candidate is then checked exactly, so a stale summary
+      // cannot change the answer: usage and engagement only ever grow.
+      where.push(`a.id IN (SELECT s.account_id FROM console_account_activity s WHERE s.last_activity_at < ${sinceAt} OR s.last_activity_at IS NULL
+                 UNION ALL
+                 SELECT n.id FROM accounts n WHERE n.created_at >= coalesce(
+                   (SELECT started_at - interval '10 minutes' FROM console_refreshes WHERE name = 'console_account_activity'), '-infinity'))`);
       where.push(`NOT EXISTS (SELECT 1 FROM event_rollups r WHERE r.account_id = a.id AND r.day >= ${sinceDay})`);
       where.push(`NOT EXISTS (SELECT 1 FROM engagement_events e WHERE e.account_id = a.id AND e.occurred_at >= ${sinceAt}
                    AND e.kind IN ('open','click','survey') AND NOT e.machine)`);

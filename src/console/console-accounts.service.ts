@@ -24,8 +24,8 @@ export interface AccountPageData {
 }
 
 const DAY_MS = 86_400_000;
-/** Counting stops here so the count never costs more than the page ("1,000+"). */
-const COUNT_CAP = 100_000;
+/** Counting stops here so the count never costs more than the page ("10,000+"). */
+const COUNT_CAP = 10_000;
 /** The unengaged filter checks each candidate exactly: count fewer of them. */
 const UNENGAGED_COUNT_CAP = 1_000;
 const TIMELINE_LIMIT = 400;

@@ -8,14 +8,15 @@ export const SUMMARIES = ['console_account_activity', 'console_message_stats'] a
 export class ConsoleSummariesRepository {
   constructor(private readonly db: Db) {}
 
-  async refresh(name: (typeof SUMMARIES)[number], at: Date): Promise<number> {
+  /** `startedAt` is taken before the refresh's snapshot: rows created after it may be missing from the summary. */
+  async refresh(name: (typeof SUMMARIES)[number], startedAt: Date, clock: () => Date): Promise<number> {
     const t0 = performance.now();
     await this.db.query(`REFRESH MATERIALIZED VIEW CONCURRENTLY ${name}`);
     const took = Math.round(performance.now() - t0);
     await this.db.query(
-      `INSERT INTO console_refreshes (name, refreshed_at, took_ms) VALUES ($1, $2, $3)
-       ON CONFLICT (name) DO UPDATE SET refreshed_at = excluded.refreshed_at, took_ms = excluded.took_ms`,
-      [name, at, took],
+      `INSERT INTO console_refreshes (name, started_at, refreshed_at, took_ms) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (name) DO UPDATE SET started_at = excluded.started_at, refreshed_at = excluded.refreshed_at, took_ms = excluded.took_ms`,
+      [name, startedAt, clock(), took],
     );
     return took;
   }

@@ -38,7 +38,7 @@ export class ConsoleSummariesWorker implements OnApplicationBootstrap, OnApplica
     this.running = true;
     try {
       const took: Record<string, number> = {};
-      for (const name of SUMMARIES) took[name] = await this.repo.refresh(name, this.clock.now());
+      for (const name of SUMMARIES) took[name] = await this.repo.refresh(name, this.clock.now(), () => this.clock.now());
       return took;
     } finally {
       this.running = false;

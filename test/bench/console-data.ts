@@ -42,7 +42,7 @@ export async function generateConsoleData(url: string, o: GenerateOptions): Prom
               (ARRAY['starter','growth','enterprise'])[1 + g % 3], (g % 50) * 1000,
               (ARRAY['onboarding','adoption','adoption','established','renewal','onboarding','adoption','established','onboarding','churned'])[1 + (g * 7) % 10],
               CASE WHEN g % 4 = 0 THEN NULL ELSE (ARRAY['佐藤','Suzuki','Tanaka','Kim','Lopez','Smith'])[1 + g % 6] END,
-              g % 20 = 0, 5 + g % 40, $1::date - (g % 700), $1::date + (g % 365), $1::timestamptz, $1::timestamptz
+              g % 20 = 0, 5 + g % 40, $1::date - (g % 700), $1::date + (g % 365), $1::timestamptz - make_interval(days => 1 + g % 700), $1::timestamptz
          FROM generate_series(1, $2::int) g`,
       [now, o.accounts],
     );

@@ -6,6 +6,7 @@ import { createApp } from '../../src/app';
 import { VirtualClock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/config';
 import { runMigrations } from '../../src/database/data-source';
+import { ConsoleSummariesWorker } from '../../src/console/console-summaries.worker';
 import { ConsoleClient } from '../console/session-client';
 import { ROOT, TEST_KEYS } from '../support/app';
 import { benchDatabase } from './bench-db';
@@ -54,6 +55,9 @@ export async function run(args: string[]): Promise<void> {
   const { port } = app.getHttpServer().address() as { port: number };
   const origin = `http://127.0.0.1:${port}`;
   try {
+    // What the console worker does every CONSOLE_REFRESH_SECONDS on a worker process.
+    const refreshed = await app.get(ConsoleSummariesWorker).refresh();
+    line({ refresh_ms: refreshed });
     const c = new ConsoleClient(origin);
     const login = await c.login(TEST_KEYS.review, 'bench');
     if (login.status !== 303) throw new Error(`login failed: ${login.status}`);
