@@ -1,9 +1,20 @@
 import { Foundation1763800000000 } from './1763800000000-foundation';
 import { Messaging1763820000000 } from './1763820000000-messaging';
 import { HealthAndGuards1763830000000 } from './1763830000000-health-and-guards';
+import { TemplateVersions1763840000000 } from './1763840000000-template-versions';
 import { Tracking1763870000000 } from './1763870000000-tracking';
+import { HealthSnapshots1763880000000 } from './1763880000000-health-snapshots';
 import { ConsoleIndexes1763900000000 } from './1763900000000-console-indexes';
 import { ConsoleSummaries1763900000001 } from './1763900000001-console-summaries';
 
 /** Every migration, in order. Listed explicitly so that builds and tests load the same set. */
-export const migrations = [Foundation1763800000000, Messaging1763820000000, HealthAndGuards1763830000000, Tracking1763870000000, ConsoleIndexes1763900000000, ConsoleSummaries1763900000001];
+export const migrations = [
+  Foundation1763800000000,
+  Messaging1763820000000,
+  HealthAndGuards1763830000000,
+  TemplateVersions1763840000000,
+  Tracking1763870000000,
+  HealthSnapshots1763880000000,
+  ConsoleIndexes1763900000000,
+  ConsoleSummaries1763900000001,
+];

@@ -14,6 +14,10 @@ import { OpsModule } from './ops/ops.module';
 import { SignalsModule } from './signals/signals.module';
 import { DemoModule } from './demo/demo.module';
 import { TrackingModule } from './tracking/tracking.module';
+import { ConditionsModule } from './conditions/conditions.module';
+import { JourneysModule } from './journeys/journeys.module';
+import { TemplatesModule } from './templates/templates.module';
+import { HealthModule } from './health/health.module';
 import { ConsoleModule } from './console/console.module';
 
 export interface AppOptions {
@@ -58,6 +62,10 @@ export class AppModule {
         AccountsModule,
         DemoModule,
         TrackingModule,
+        ConditionsModule,
+        JourneysModule,
+        TemplatesModule,
+        HealthModule,
         ConsoleModule,
       ],
     };

@@ -1,9 +1,12 @@
 import type { Args } from './args';
 import type { CliContext } from './context';
 import { demoCommand } from './demo.command';
+import { healthCommand } from './health.command';
 import { importCommand } from './import.command';
 import { sendingHealthCommand } from './sending-health.command';
+import { journeysCommand, segmentsCommand } from './journeys.command';
 import { keysCommand, migrateCommand, serveCommand } from './service.commands';
+import { templatesCommand } from './templates.command';
 
 export interface Command {
   /** `touchline <name> ...` */
@@ -14,4 +17,15 @@ export interface Command {
 }
 
 /** Every CLI command; each capability adds its own here. */
-export const commands: Command[] = [serveCommand, migrateCommand, keysCommand, importCommand, demoCommand, sendingHealthCommand];
+export const commands: Command[] = [
+  serveCommand,
+  migrateCommand,
+  keysCommand,
+  importCommand,
+  demoCommand,
+  journeysCommand,
+  segmentsCommand,
+  templatesCommand,
+  healthCommand,
+  sendingHealthCommand,
+];

@@ -65,6 +65,15 @@ export const envSchema = z.object({
   SENDER_EMAIL: z.email('expected an email address').default('success@touchline.example'),
   SENDER_ADDRESS: z.string().min(1).default('1-2-3 Marunouchi, Chiyoda-ku, Tokyo 100-0005, Japan'),
   SENDER_CONTACT: z.string().min(1).default('support@touchline.example / 03-0000-0000'),
+  // Templates (email content): how often the files are re-read, the key features that
+  // signals.usedFeatures / unusedFeatures are computed over, the login event, the CSM directory.
+  TEMPLATES_RELOAD_MS: z.coerce.number({ message: 'expected a number of milliseconds' }).int('expected a whole number').min(0, 'expected 0 or more').default(2000),
+  KEY_FEATURES: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]+(,[A-Za-z0-9_.:-]+)*$/, 'expected event names separated by commas')
+    .default('report_created,dashboard_viewed,mail_sent,integration_connected,workflow_created,export_csv,user_invited'),
+  LOGIN_EVENT: z.string().min(1).default('login'),
+  TEAM_FILE: z.string().min(1).default('team.yaml'),
   DEFAULT_LOCALE: z.string().min(2).default('ja'),
   DEFAULT_TIMEZONE: z.string().min(1).default('Asia/Tokyo'),
   // Tracking (open/click/preferences/surveys) and bounce webhooks.
@@ -93,6 +102,10 @@ export const envSchema = z.object({
   /** Basic-auth credentials you put in Postmark's webhook URL. */
   POSTMARK_WEBHOOK_USER: z.string().min(1).optional(),
   POSTMARK_WEBHOOK_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  // Health score: the model file, how often workers recompute, how long daily snapshots are kept.
+  HEALTH_MODEL_FILE: z.string().min(1).default('health.yaml'),
+  HEALTH_RECOMPUTE_MINUTES: positiveInt.max(24 * 60).default(60),
+  HEALTH_SNAPSHOT_DAYS: positiveInt.max(3650).default(400),
   // CS console: how long a login lasts, rows per page.
   CONSOLE_SESSION_HOURS: positiveInt.max(24 * 30, 'expected at most 720 hours').default(12),
   CONSOLE_PAGE_SIZE: positiveInt.max(500, 'expected at most 500').default(50),

@@ -19,6 +19,9 @@ export interface Config {
   sender: { name: string; email: string; address: string; contact: string };
   defaults: { locale: string; timezone: string };
   tracking: TrackingConfig;
+  /** Email content: reload interval of the template files (0 = every render), key features, login event, CSM directory file. */
+  templates: { reloadMs: number; keyFeatures: string[]; loginEvent: string; teamFile: string };
+  health: { modelFile: string; recomputeMinutes: number; snapshotDays: number };
   console: { sessionTtlSeconds: number; pageSize: number; refreshSeconds: number };
   secrets: Secrets;
 }
@@ -107,6 +110,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       sendgrid: { publicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY },
       postmark: { user: e.POSTMARK_WEBHOOK_USER, password: e.POSTMARK_WEBHOOK_PASSWORD },
     },
+    templates: {
+      reloadMs: e.TEMPLATES_RELOAD_MS,
+      keyFeatures: e.KEY_FEATURES.split(','),
+      loginEvent: e.LOGIN_EVENT,
+      teamFile: path.resolve(cwd, e.TEAM_FILE),
+    },
+    health: { modelFile: path.resolve(cwd, e.HEALTH_MODEL_FILE), recomputeMinutes: e.HEALTH_RECOMPUTE_MINUTES, snapshotDays: e.HEALTH_SNAPSHOT_DAYS },
     console: { sessionTtlSeconds: e.CONSOLE_SESSION_HOURS * 3600, pageSize: e.CONSOLE_PAGE_SIZE, refreshSeconds: e.CONSOLE_REFRESH_SECONDS },
     secrets,
   };

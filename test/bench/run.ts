@@ -4,6 +4,8 @@ import 'reflect-metadata';
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   ingest: () => import('./ingest.bench'),
   tracking: () => import('./tracking.bench'),
+  render: () => import('./render.bench'),
+  health: () => import('./health.bench'),
   console: () => import('./console.bench'),
 };
 
