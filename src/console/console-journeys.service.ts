@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { NotFound } from '../common/errors';
+import { JourneysService } from '../journeys/journeys.service';
+import type { DiagramStep } from './journey-diagram';
 import { ConsoleSummariesRepository } from './console-summaries.repository';
 import { JourneyEnrollmentsRepository } from './journey-enrollments.repository';
 import { JourneysReportRepository, JourneySummaryRow } from './journeys-report.repository';
@@ -16,7 +18,14 @@ export class ConsoleJourneysService {
     private readonly report: JourneysReportRepository,
     private readonly enrollments: JourneyEnrollmentsRepository,
     private readonly summaries: ConsoleSummariesRepository,
+    private readonly files: JourneysService,
   ) {}
+
+  /** Journey definitions from the journey files (the engine's stored versions win when present). */
+  private async definitions(): Promise<Map<string, DiagramStep[]>> {
+    const { journeys } = await this.files.validate();
+    return new Map(journeys.map((j) => [j.key, j.steps as unknown as DiagramStep[]]));
+  }
 
   /** When the message figures were last summarised (they lag by at most CONSOLE_REFRESH_SECONDS). */
   asOf(): Promise<Date | null> {
@@ -24,29 +33,31 @@ export class ConsoleJourneysService {
   }
 
   async list(): Promise<JourneySummaryRow[]> {
-    const [rows, keys] = await Promise.all([this.report.journeys(), this.enrollments.keys()]);
+    const [rows, keys, defs] = await Promise.all([this.report.journeys(), this.enrollments.keys(), this.definitions()]);
     const known = new Set(rows.map((r) => r.journey_key));
     // Journeys that have not sent anything yet are listed too.
-    const idle = keys.filter((k) => !known.has(k)).map((k) => ({ journey_key: k, messages: 0, sent: 0, held_back: 0, last_day: null }));
+    const idle = [...new Set([...keys, ...defs.keys()])].filter((k) => !known.has(k)).map((k) => ({ journey_key: k, messages: 0, sent: 0, held_back: 0, last_day: null }));
     return [...rows, ...idle].sort((a, b) => a.journey_key.localeCompare(b.journey_key));
   }
 
   async journey(key: string): Promise<JourneyReport> {
-    const [funnel, templates, heldBack, e, asOf] = await Promise.all([
+    const [funnel, templates, heldBack, e, asOf, defs] = await Promise.all([
       this.report.funnel(key),
       this.report.perTemplate(key),
       this.report.heldBack(key),
       this.enrollments.report(key),
       this.asOf(),
+      this.definitions(),
     ]);
-    const hasEnrollments = !!e && (e.treated.entered > 0 || e.holdout.entered > 0 || e.steps !== null);
-    if (!funnel.sent && !templates.length && !heldBack.length && !hasEnrollments) throw new NotFound(`no journey "${key}"`);
+    const steps = e?.steps ?? defs.get(key) ?? null;
+    const hasEnrollments = !!e && (e.treated.entered > 0 || e.holdout.entered > 0);
+    if (!funnel.sent && !templates.length && !heldBack.length && !hasEnrollments && !steps) throw new NotFound(`no journey "${key}"`);
     const conv = (g: { treated: { entered: number; converted: number }; holdout: { entered: number; converted: number } }) =>
       compareConversion({ successes: g.treated.converted, total: g.treated.entered }, { successes: g.holdout.converted, total: g.holdout.entered });
     return {
       key,
       asOf,
-      steps: e?.steps ?? null,
+      steps,
       stepCounts: e?.stepCounts ?? {},
       entered: e ? e.treated.entered + e.holdout.entered : null,
       goal: e ? e.treated.converted + e.holdout.converted : null,

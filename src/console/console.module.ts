@@ -1,4 +1,6 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { JourneysModule } from '../journeys/journeys.module';
+import { TemplatesModule } from '../templates/templates.module';
 import { AccountDetailRepository } from './account-detail.repository';
 import { AccountsListRepository } from './accounts-list.repository';
 import { ConsoleAccountsController } from './console-accounts.controller';
@@ -23,6 +25,7 @@ import { MessagesLogRepository } from './messages-log.repository';
 
 /** The CS console at /console: server-rendered pages behind a signed session cookie. */
 @Module({
+  imports: [TemplatesModule, JourneysModule],
   controllers: [ConsoleAuthController, ConsoleAccountsController, ConsoleMessagesController, ConsoleHandoffsController, ConsoleJourneysController, ConsolePreviewController],
   providers: [
     ConsolePages,

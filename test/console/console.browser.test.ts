@@ -3,6 +3,9 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { startTestApp, TestApp, TEST_KEYS } from '../support/app';
 import { ConsoleSummariesWorker } from '../../src/console/console-summaries.worker';
+import { PreviewLinkBuilder } from '../../src/templates/links';
+import { RenderContextBuilder } from '../../src/templates/render-context.builder';
+import { RenderedEmail, TemplatesService } from '../../src/templates/templates.service';
 import { ARTIFACTS, launchChromium } from './browser';
 import { NOW, seedConsoleFixtures, XSS_ACCOUNT, XSS_CONTACT } from './fixtures';
 
@@ -17,10 +20,21 @@ describe('console in a browser', () => {
   let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
   const dialogs: string[] = [];
+  let rendered: RenderedEmail;
 
   beforeAll(async () => {
     t = await startTestApp({ now: NOW, env: { CONSOLE_PAGE_SIZE: '50' } });
     ids = await seedConsoleFixtures(t.db);
+    // One message rendered for real, as delivery would have: its version and context recorded.
+    const context = await t.app.get(RenderContextBuilder).forRecipient(ids['u-xss']);
+    rendered = await t.app.get(TemplatesService).render('onboarding-welcome', 'ja', context, new PreviewLinkBuilder());
+    await t.db.query(`UPDATE messages SET template = $2, template_version = $3, context = $4, subject = $5 WHERE id = $1`, [
+      ids.m_sent,
+      'onboarding-welcome',
+      rendered.version,
+      JSON.stringify(context),
+      rendered.subject,
+    ]);
     await t.app.get(ConsoleSummariesWorker).refresh();
     chrome = await launchChromium();
     page = await chrome.context.newPage();
@@ -129,16 +143,39 @@ describe('console in a browser', () => {
     await shot('04-account');
   });
 
-  it('opens a message from the timeline: facts, engagement and the recorded context', async () => {
+  it('opens a message from the timeline and shows the email re-rendered from its recorded version and context', async () => {
     await page.click(`#timeline li.k-message a[href="/console/messages/${ids.m_sent}"]`);
     await page.waitForURL(new RegExp(`/console/messages/${ids.m_sent}$`));
-    expect(await page.innerText('h1')).toBe('Welcome <b>aboard</b>');
+    expect(await page.innerText('h1')).toBe(rendered.subject);
     expect(await page.innerText('#message-facts')).toContain(XSS_CONTACT);
     expect(await page.locator('#message-engagement tr').count()).toBe(2);
-    expect(await page.innerText('#message-context')).toContain('from context');
-    const preview = page.locator('#email-preview, #preview-unavailable');
-    expect(await preview.count()).toBe(1);
+    expect(await page.innerText('#preview-subject')).toBe(rendered.subject);
+    const frame = page.frameLocator('#email-preview');
+    const body = await frame.locator('body').innerText();
+    expect(body.length).toBeGreaterThan(50);
+    // The recipient's name is text in the email too, and the preview's links are not tracking links.
+    expect(body).toContain(XSS_CONTACT);
+    const hrefs = await frame.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+    expect(hrefs.some((h) => h.includes('/t/'))).toBe(false);
+    expect(await page.getAttribute('#email-preview', 'sandbox')).toBe('');
     await shot('05-message');
+  });
+
+  it('previews every template in each locale, journey diagrams and validation problems', async () => {
+    await page.goto(`${t.url}/console/preview`);
+    const templates = t.app.get(TemplatesService);
+    let expected = 0;
+    for (const name of await templates.names()) expected += (await templates.info(name)).locales.length;
+    expect(await page.locator('.template-preview').count()).toBe(expected);
+    expect(await page.locator('.template-preview .error-box').count()).toBe(0);
+    const problems = await templates.validate();
+    if (problems.length) expect(await page.locator('#validation li').count()).toBeGreaterThanOrEqual(problems.length);
+    else expect(await page.locator('#no-problems').count()).toBe(1);
+    expect(await page.locator('section[data-journey] .diagram .node').count()).toBeGreaterThan(0);
+    await shot('11-preview');
+    await page.goto(`${t.url}/console/preview?contact=u-ken`);
+    expect(await page.locator('.template-preview').count()).toBe(expected);
+    expect(await page.frameLocator('.template-preview[data-template="onboarding-welcome"][data-locale="ja"] iframe').locator('body').innerText()).toContain('佐藤 健太');
   });
 
   it('searches the message log, matching the database', async () => {
