@@ -40,6 +40,11 @@ const SORT_SPECS: Record<Sort, SortSpec> = {
   mrr: { expr: 'coalesce(a.mrr, -1)', healthJoin: 'LEFT JOIN', cast: 'numeric', desc: true, select: 'coalesce(a.mrr, -1)::text' },
 };
 
+/** The activity summary, joined only for the "unengaged" filter (alias s). */
+function activityJoin(filter: AccountFilter): string {
+  return filter.unengagedDays ? 'LEFT JOIN console_account_activity s ON s.account_id = a.id' : '';
+}
+
 /**
  * The accounts list over any number of accounts: filters on indexed columns, keyset paging
  * on (sort key, id), and the per-row facts (last usage, last engagement, open hand-offs)
@@ -67,14 +72,10 @@ export class AccountsListRepository {
       const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (filter.unengagedDays - 1) * 86_400_000);
       const sinceDay = p.add(since.toISOString().slice(0, 10), 'date');
       const sinceAt = p.add(since.toISOString(), 'timestamptz');
-      // Candidates come from the activity summary (inactive since the cutoff as of its last
-      // refresh, or never active) plus accounts created since its snapshot (with a margin for
-      // transactions in flight); each candidate is then checked exactly, so a stale summary
-      // cannot change the answer: usage and engagement only ever grow.
-      where.push(`a.id IN (SELECT s.account_id FROM console_account_activity s WHERE s.last_activity_at < ${sinceAt} OR s.last_activity_at IS NULL
-                 UNION ALL
-                 SELECT n.id FROM accounts n WHERE n.created_at >= coalesce(
-                   (SELECT started_at - interval '10 minutes' FROM console_refreshes WHERE name = 'console_account_activity'), '-infinity'))`);
+      // Candidates: inactive since the cutoff as of the activity summary's last refresh,
+      // never active, or not summarised yet (no row). Each candidate is then checked exactly,
+      // so a stale summary cannot change the answer: usage and engagement only ever grow.
+      where.push(`(s.account_id IS NULL OR s.last_activity_at IS NULL OR s.last_activity_at < ${sinceAt})`);
       where.push(`NOT EXISTS (SELECT 1 FROM event_rollups r WHERE r.account_id = a.id AND r.day >= ${sinceDay})`);
       where.push(`NOT EXISTS (SELECT 1 FROM engagement_events e WHERE e.account_id = a.id AND e.occurred_at >= ${sinceAt}
                    AND e.kind IN ('open','click','survey') AND NOT e.machine)`);
@@ -95,7 +96,7 @@ export class AccountsListRepository {
     return this.db.query<AccountListRow>(
       `WITH page AS MATERIALIZED (
          SELECT a.id, ${spec.select} AS sort_key, row_number() OVER (ORDER BY ${spec.expr} ${dir}, a.id ${dir}) AS n
-           FROM accounts a ${spec.healthJoin} account_health h ON h.account_id = a.id
+           FROM accounts a ${spec.healthJoin} account_health h ON h.account_id = a.id ${activityJoin(filter)}
           ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
           ORDER BY ${spec.expr} ${dir}, a.id ${dir} LIMIT ${lim}
        )
@@ -117,7 +118,7 @@ export class AccountsListRepository {
     const lim = p.add(cap + 1, 'int');
     const join = SORT_SPECS[filter.sort].healthJoin;
     const [row] = await this.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM accounts a ${join} account_health h ON h.account_id = a.id
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM accounts a ${join} account_health h ON h.account_id = a.id ${activityJoin(filter)}
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''} LIMIT ${lim}) x`,
       p.values,
     );

@@ -29,7 +29,9 @@ export function healthChart(points: ScorePoint[], opts: { width?: number; height
       html`<circle cx="${r1(x(i))}" cy="${r1(y(p.score))}" r="${points.length > 60 ? 2 : 3.5}" fill="${BAND_COLOR[p.band] ?? '#555'}" data-day="${p.day}" data-score="${p.score}"><title>${p.day}: ${p.score} (${p.band})</title></circle>`,
   );
   const labelIdx = points.length > 1 ? [0, Math.floor((points.length - 1) / 2), points.length - 1] : points.length ? [0] : [];
-  const labels = [...new Set(labelIdx)].map((i) => html`<text x="${r1(x(i))}" y="${height - 8}" text-anchor="middle" class="axis">${points[i].day}</text>`);
+  // The first and last labels hang inwards so they are not clipped at the edges.
+  const anchor = (i: number) => (points.length > 1 && i === 0 ? 'start' : points.length > 1 && i === points.length - 1 ? 'end' : 'middle');
+  const labels = [...new Set(labelIdx)].map((i) => html`<text x="${r1(x(i))}" y="${height - 8}" text-anchor="${anchor(i)}" class="axis">${points[i].day}</text>`);
   return html`<svg class="chart" role="img" aria-label="${opts.label}" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMidYMid meet" data-points="${points.length}">${grid}${
     points.length > 1 ? html`<path d="${path}" class="line" fill="none"/>` : ''
   }${dots}${labels}</svg>`;
