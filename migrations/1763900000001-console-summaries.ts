@@ -26,6 +26,8 @@ export class ConsoleSummaries1763900000001 implements MigrationInterface {
     await q.query(`CREATE UNIQUE INDEX console_account_activity_pk ON console_account_activity (account_id)`);
     // When few accounts are unengaged, their candidates are a range of this index (NULL = never active).
     await q.query(`CREATE INDEX console_account_activity_last_idx ON console_account_activity (last_activity_at)`);
+    // …plus accounts created since the summary's snapshot.
+    await q.query(`CREATE INDEX accounts_created_idx ON accounts (created_at)`);
     await q.query(`
       CREATE MATERIALIZED VIEW console_message_stats AS
       SELECT m.journey_key, m.template, m.locale, m.status, coalesce(m.reason, '') AS reason, (m.created_at AT TIME ZONE 'UTC')::date AS day,
@@ -52,7 +54,7 @@ export class ConsoleSummaries1763900000001 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP INDEX messages_status_created_idx, account_health_score_idx, accounts_name_trgm_idx`);
+    await q.query(`DROP INDEX messages_status_created_idx, account_health_score_idx, accounts_name_trgm_idx, accounts_created_idx`);
     await q.query(`DROP TABLE console_refreshes`);
     await q.query(`DROP MATERIALIZED VIEW console_message_stats, console_account_activity`);
   }

@@ -40,9 +40,25 @@ const SORT_SPECS: Record<Sort, SortSpec> = {
   mrr: { expr: 'coalesce(a.mrr, -1)', healthJoin: 'LEFT JOIN', cast: 'numeric', desc: true, select: 'coalesce(a.mrr, -1)::text' },
 };
 
-/** The activity summary, joined only for the "unengaged" filter (alias s). */
-function activityJoin(filter: AccountFilter): string {
-  return filter.unengagedDays ? 'LEFT JOIN console_account_activity s ON s.account_id = a.id' : '';
+/**
+ * How the "unengaged" filter finds its candidates. Both are exact (each candidate is then
+ * checked against the raw tables); they differ in speed:
+ * - sparse (few candidates): an index range of the activity summary plus accounts created
+ *   since its snapshot — never walks every account;
+ * - dense (many): walk the accounts in page order with the summary left-joined (a missing
+ *   row is a candidate) — stops as soon as the page is full.
+ */
+export type UnengagedPlan = 'sparse' | 'dense';
+const SPARSE_BELOW = 5_000;
+
+/** The activity summary, joined for the dense plan only (alias s). */
+function activityJoin(filter: AccountFilter, plan: UnengagedPlan): string {
+  return filter.unengagedDays && plan === 'dense' ? 'LEFT JOIN console_account_activity s ON s.account_id = a.id' : '';
+}
+
+function sinceOf(now: Date, days: number): Date {
+  // "The last N days" includes today, as usage signals count days.
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (days - 1) * 86_400_000);
 }
 
 /**
@@ -54,7 +70,18 @@ function activityJoin(filter: AccountFilter): string {
 export class AccountsListRepository {
   constructor(private readonly db: Db) {}
 
-  private where(filter: AccountFilter, now: Date, p: SqlParams): string[] {
+  /** Chooses the plan from the summary's own count of candidates (an index-only count). */
+  async unengagedPlan(filter: AccountFilter, now: Date): Promise<UnengagedPlan> {
+    if (!filter.unengagedDays) return 'dense';
+    const [row] = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM console_account_activity
+         WHERE last_activity_at < $1 OR last_activity_at IS NULL LIMIT ${SPARSE_BELOW}) x`,
+      [sinceOf(now, filter.unengagedDays)],
+    );
+    return row.n < SPARSE_BELOW ? 'sparse' : 'dense';
+  }
+
+  private where(filter: AccountFilter, now: Date, p: SqlParams, plan: UnengagedPlan): string[] {
     const where: string[] = [];
     if (filter.phase) where.push(`a.phase = ${p.add(filter.phase)}`);
     if (filter.band === 'none') where.push('h.account_id IS NULL');
@@ -68,14 +95,19 @@ export class AccountsListRepository {
       where.push(`(a.name ILIKE ${like} OR a.external_id = ${p.add(filter.q)})`);
     }
     if (filter.unengagedDays) {
-      // "The last N days" includes today, as usage signals count days.
-      const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (filter.unengagedDays - 1) * 86_400_000);
+      const since = sinceOf(now, filter.unengagedDays);
       const sinceDay = p.add(since.toISOString().slice(0, 10), 'date');
       const sinceAt = p.add(since.toISOString(), 'timestamptz');
       // Candidates: inactive since the cutoff as of the activity summary's last refresh,
-      // never active, or not summarised yet (no row). Each candidate is then checked exactly,
-      // so a stale summary cannot change the answer: usage and engagement only ever grow.
-      where.push(`(s.account_id IS NULL OR s.last_activity_at IS NULL OR s.last_activity_at < ${sinceAt})`);
+      // never active, or not summarised yet. Each candidate is then checked exactly, so a
+      // stale summary cannot change the answer: usage and engagement only ever grow.
+      if (plan === 'dense') where.push(`(s.account_id IS NULL OR s.last_activity_at IS NULL OR s.last_activity_at < ${sinceAt})`);
+      else
+        where.push(`a.id IN (SELECT s.account_id FROM console_account_activity s WHERE s.last_activity_at < ${sinceAt} OR s.last_activity_at IS NULL
+                   UNION ALL
+                   -- created since the summary's snapshot (with a margin for transactions in flight then)
+                   SELECT n.id FROM accounts n WHERE n.created_at >= coalesce(
+                     (SELECT started_at - interval '10 minutes' FROM console_refreshes WHERE name = 'console_account_activity'), '-infinity'))`);
       where.push(`NOT EXISTS (SELECT 1 FROM event_rollups r WHERE r.account_id = a.id AND r.day >= ${sinceDay})`);
       where.push(`NOT EXISTS (SELECT 1 FROM engagement_events e WHERE e.account_id = a.id AND e.occurred_at >= ${sinceAt}
                    AND e.kind IN ('open','click','survey') AND NOT e.machine)`);
@@ -83,10 +115,10 @@ export class AccountsListRepository {
     return where;
   }
 
-  async page(filter: AccountFilter, cursor: Cursor | null, limit: number, now: Date): Promise<AccountListRow[]> {
+  async page(filter: AccountFilter, cursor: Cursor | null, limit: number, now: Date, plan: UnengagedPlan = 'dense'): Promise<AccountListRow[]> {
     const p = new SqlParams();
     const spec = SORT_SPECS[filter.sort];
-    const where = this.where(filter, now, p);
+    const where = this.where(filter, now, p, plan);
     if (cursor) {
       where.push(`(${spec.expr}, a.id) ${spec.desc ? '<' : '>'} (${p.add(cursor.key, spec.cast)}, ${p.add(cursor.id, 'bigint')})`);
     }
@@ -96,7 +128,7 @@ export class AccountsListRepository {
     return this.db.query<AccountListRow>(
       `WITH page AS MATERIALIZED (
          SELECT a.id, ${spec.select} AS sort_key, row_number() OVER (ORDER BY ${spec.expr} ${dir}, a.id ${dir}) AS n
-           FROM accounts a ${spec.healthJoin} account_health h ON h.account_id = a.id ${activityJoin(filter)}
+           FROM accounts a ${spec.healthJoin} account_health h ON h.account_id = a.id ${activityJoin(filter, plan)}
           ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
           ORDER BY ${spec.expr} ${dir}, a.id ${dir} LIMIT ${lim}
        )
@@ -112,13 +144,13 @@ export class AccountsListRepository {
   }
 
   /** How many accounts match; capped so that a count never costs more than the page. */
-  async count(filter: AccountFilter, now: Date, cap: number): Promise<{ count: number; capped: boolean }> {
+  async count(filter: AccountFilter, now: Date, cap: number, plan: UnengagedPlan = 'dense'): Promise<{ count: number; capped: boolean }> {
     const p = new SqlParams();
-    const where = this.where(filter, now, p);
+    const where = this.where(filter, now, p, plan);
     const lim = p.add(cap + 1, 'int');
     const join = SORT_SPECS[filter.sort].healthJoin;
     const [row] = await this.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM accounts a ${join} account_health h ON h.account_id = a.id ${activityJoin(filter)}
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM accounts a ${join} account_health h ON h.account_id = a.id ${activityJoin(filter, plan)}
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''} LIMIT ${lim}) x`,
       p.values,
     );

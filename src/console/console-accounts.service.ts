@@ -45,7 +45,12 @@ export class ConsoleAccountsService {
     const { filter, cursor, problems } = parseAccountFilter(query);
     const now = this.clock.now();
     const size = this.config.console.pageSize;
-    const [rows, count, owners] = await Promise.all([this.list.page(filter, cursor, size + 1, now), this.list.count(filter, now, filter.unengagedDays ? UNENGAGED_COUNT_CAP : COUNT_CAP), this.list.owners()]);
+    const plan = await this.list.unengagedPlan(filter, now);
+    const [rows, count, owners] = await Promise.all([
+      this.list.page(filter, cursor, size + 1, now, plan),
+      this.list.count(filter, now, filter.unengagedDays ? UNENGAGED_COUNT_CAP : COUNT_CAP, plan),
+      this.list.owners(),
+    ]);
     const page = rows.slice(0, size);
     const last = page[page.length - 1];
     const next = rows.length > size && last ? encodeCursor({ key: last.sort_key, id: last.id }) : null;
@@ -60,6 +65,7 @@ export class ConsoleAccountsService {
 
   private async streamCsv(filter: AccountFilter, write: (chunk: string) => Promise<void>): Promise<number> {
     const now = this.clock.now();
+    const plan = await this.list.unengagedPlan(filter, now);
     await write(
       '\uFEFF' +
         csvLine(['external_id', 'name', 'phase', 'plan', 'mrr', 'csm_owner', 'high_touch', 'health_score', 'health_band', 'previous_score', 'last_usage', 'last_engagement', 'open_handoffs', 'renewal_date']),
@@ -67,7 +73,7 @@ export class ConsoleAccountsService {
     let cursor: Cursor | null = null;
     let total = 0;
     for (;;) {
-      const rows = await this.list.page(filter, cursor, CSV_BATCH, now);
+      const rows = await this.list.page(filter, cursor, CSV_BATCH, now, plan);
       if (!rows.length) break;
       await write(
         rows

@@ -2,6 +2,7 @@ import { startTestApp, TestApp, TEST_KEYS } from '../support/app';
 import { NOW, seedConsoleFixtures, XSS_ACCOUNT, XSS_CONTACT } from './fixtures';
 import { ConsoleClient } from './session-client';
 import { ConsoleSummariesWorker } from '../../src/console/console-summaries.worker';
+import { AccountsListRepository } from '../../src/console/accounts-list.repository';
 
 describe('console access, CSRF and escaping (HTTP)', () => {
   let t: TestApp;
@@ -177,6 +178,13 @@ describe('console access, CSRF and escaping (HTTP)', () => {
     await t.db.query(`INSERT INTO event_rollups (account_id, event, day, contact_id, count, first_at, last_at) VALUES ($1, 'login', '2026-11-20', 0, 1, $2, $2)`, [ids['acc-never'], NOW]);
     await t.db.query(`INSERT INTO accounts (external_id, name, phase, created_at, updated_at) VALUES ('acc-new', 'New Idle', 'onboarding', $1, $1)`, [NOW]);
     expect(await rows()).toEqual(['acc-new', 'acc-quiet']);
+    // Both candidate plans (the page picks by the summary's count) give the same exact answer.
+    const repo = t.app.get(AccountsListRepository);
+    const filter = { unengagedDays: 14, sort: 'name' as const };
+    for (const plan of ['sparse', 'dense'] as const) {
+      expect([plan, (await repo.page(filter, null, 50, t.clock.now(), plan)).map((r) => r.external_id)]).toEqual([plan, ['acc-new', 'acc-quiet']]);
+      expect(await repo.count(filter, t.clock.now(), 1000, plan)).toEqual({ count: 2, capped: false });
+    }
     await t.app.get(ConsoleSummariesWorker).refresh();
     expect(await rows()).toEqual(['acc-new', 'acc-quiet']);
     await t.db.query(`DELETE FROM event_rollups WHERE account_id = $1 AND day = '2026-11-20'`, [ids['acc-never']]);
