@@ -49,7 +49,7 @@ const SORT_SPECS: Record<Sort, SortSpec> = {
  *   row is a candidate) — stops as soon as the page is full.
  */
 export type UnengagedPlan = 'sparse' | 'dense';
-const SPARSE_BELOW = 5_000;
+const SPARSE_BELOW = 20_000;
 
 /** The activity summary, joined for the dense plan only (alias s). */
 function activityJoin(filter: AccountFilter, plan: UnengagedPlan): string {
