@@ -2,8 +2,10 @@ import { Foundation1763800000000 } from './1763800000000-foundation';
 import { Messaging1763820000000 } from './1763820000000-messaging';
 import { HealthAndGuards1763830000000 } from './1763830000000-health-and-guards';
 import { TemplateVersions1763840000000 } from './1763840000000-template-versions';
+import { Delivery1763860000000 } from './1763860000000-delivery';
 import { Tracking1763870000000 } from './1763870000000-tracking';
 import { HealthSnapshots1763880000000 } from './1763880000000-health-snapshots';
+import { Engine1763890000000 } from './1763890000000-engine';
 import { ConsoleIndexes1763900000000 } from './1763900000000-console-indexes';
 import { ConsoleSummaries1763900000001 } from './1763900000001-console-summaries';
 
@@ -13,8 +15,10 @@ export const migrations = [
   Messaging1763820000000,
   HealthAndGuards1763830000000,
   TemplateVersions1763840000000,
+  Delivery1763860000000,
   Tracking1763870000000,
   HealthSnapshots1763880000000,
+  Engine1763890000000,
   ConsoleIndexes1763900000000,
   ConsoleSummaries1763900000001,
 ];

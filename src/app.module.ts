@@ -13,9 +13,11 @@ import { IngestionModule } from './ingestion/ingestion.module';
 import { OpsModule } from './ops/ops.module';
 import { SignalsModule } from './signals/signals.module';
 import { DemoModule } from './demo/demo.module';
+import { DeliveryModule } from './delivery/delivery.module';
 import { TrackingModule } from './tracking/tracking.module';
 import { ConditionsModule } from './conditions/conditions.module';
 import { JourneysModule } from './journeys/journeys.module';
+import { EngineModule } from './engine/engine.module';
 import { TemplatesModule } from './templates/templates.module';
 import { HealthModule } from './health/health.module';
 import { ConsoleModule } from './console/console.module';
@@ -61,9 +63,11 @@ export class AppModule {
         SignalsModule,
         AccountsModule,
         DemoModule,
+        DeliveryModule,
         TrackingModule,
         ConditionsModule,
         JourneysModule,
+        EngineModule,
         TemplatesModule,
         HealthModule,
         ConsoleModule,

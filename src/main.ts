@@ -5,6 +5,7 @@ import { Config, ConfigError, loadConfig, servesHttp } from './config/config';
 import { openDatabase } from './database/database-runtime';
 import { DemoService } from './demo/demo.service';
 import { AccountsRepository } from './accounts/accounts.repository';
+import { JourneyVersionsService } from './engine/journey-versions.service';
 
 const say = (msg: string) => process.stdout.write(`[touchline] ${msg}\n`);
 
@@ -40,6 +41,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // SIGHUP: store the journey files as versions now (same as `touchline journeys reload`).
+  process.on('SIGHUP', () => void app.get(JourneyVersionsService).reload().catch((e) => say(`journey reload failed: ${e instanceof Error ? e.message : String(e)}`)));
 
   if (servesHttp(config)) await app.listen(config.port, config.host);
   else await app.init();

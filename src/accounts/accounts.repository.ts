@@ -56,6 +56,17 @@ export class AccountsRepository {
     return row;
   }
 
+  /** Many accounts by id in one query (the engine builds render contexts for a whole batch). */
+  async accountsByIds(ids: string[]): Promise<AccountRow[]> {
+    if (!ids.length) return [];
+    return this.db.query<AccountRow>(`SELECT ${ACCOUNT_COLS} FROM accounts WHERE id = ANY($1::bigint[])`, [ids]);
+  }
+
+  async contactsByIds(ids: string[]): Promise<ContactRow[]> {
+    if (!ids.length) return [];
+    return this.db.query<ContactRow>('SELECT * FROM contacts WHERE id = ANY($1::bigint[])', [ids]);
+  }
+
   async contactByExternalId(externalId: string): Promise<ContactRow | undefined> {
     const [row] = await this.db.query<ContactRow>('SELECT * FROM contacts WHERE external_id = $1', [externalId]);
     return row;

@@ -5,6 +5,7 @@ import { journeyFileSchema, segmentFileSchema } from '../journeys/journey.schema
 import { JourneysService } from '../journeys/journeys.service';
 import { formatReport } from '../journeys/simulate-report';
 import { formatProblem } from '../journeys/yaml-source';
+import { journeysReloadCommand } from '../engine/journeys-reload.command';
 import { Args, intOption, UsageError } from './args';
 import type { Command } from './commands';
 import type { CliContext } from './context';
@@ -12,16 +13,18 @@ import type { CliContext } from './context';
 const USAGE = `usage:
   touchline journeys validate [PATH...] [--offline]
   touchline journeys simulate KEY --days N [--as-of DATE] [--contact ID] [--json]
-  touchline journeys schema [--segment]`;
+  touchline journeys schema [--segment]
+  touchline journeys reload`;
 
 export const journeysCommand: Command = {
   name: 'journeys',
-  usage: 'journeys validate|simulate|schema …',
-  summary: 'validate journey files, dry-run a journey, print the JSON Schema',
+  usage: 'journeys validate|simulate|schema|reload …',
+  summary: 'validate journey files, dry-run a journey, print the JSON Schema, store them as versions (reload)',
   async run(args, ctx) {
     const [sub, ...rest] = args.positionals;
     if (sub === 'validate') return validate(rest, args, ctx);
     if (sub === 'simulate') return simulate(rest, args, ctx);
+    if (sub === 'reload') return journeysReloadCommand.run(args, ctx);
     if (sub === 'schema') {
       ctx.out(JSON.stringify(jsonSchema(args.options.segment ? 'segment' : 'journey'), null, 2));
       return 0;

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { parseCaps } from '../delivery/caps';
+import { parseDuration } from '../delivery/durations';
+import { parseSendWindow } from '../delivery/send-window';
 
 export const ROLES = ['all', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
@@ -26,6 +29,19 @@ const url = (protocols: RegExp, hint: string) =>
       return false;
     }
   }, `expected ${hint}`);
+
+/** A value parsed by one of the delivery parsers; its error message becomes the config problem. */
+const parsed = <T>(parse: (v: string) => T) =>
+  z.string().transform((v, ctx) => {
+    try {
+      return parse(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+const duration = parsed(parseDuration);
+const nonNegative = z.coerce.number({ message: 'expected a number' }).min(0, 'expected zero or more');
 
 /**
  * Every environment variable Touchline reads, in one place. Nothing else reads process.env.
@@ -76,6 +92,45 @@ export const envSchema = z.object({
   TEAM_FILE: z.string().min(1).default('team.yaml'),
   DEFAULT_LOCALE: z.string().min(2).default('ja'),
   DEFAULT_TIMEZONE: z.string().min(1).default('Asia/Tokyo'),
+  // Delivery (see README, "Delivery"): SMTP pool, DKIM, dispatcher, retries, caps, send window.
+  SMTP_POOL_CONNECTIONS: positiveInt.max(100).default(5),
+  SMTP_POOL_MESSAGES: positiveInt.default(100),
+  SMTP_TLS_REJECT_UNAUTHORIZED: bool.default(true),
+  SMTP_REQUIRE_TLS: bool.default(false),
+  SMTP_CONNECTION_TIMEOUT: duration.default(30_000),
+  SMTP_SOCKET_TIMEOUT: duration.default(60_000),
+  DKIM_DOMAIN: z.string().min(1).optional(),
+  DKIM_SELECTOR: z.string().min(1).optional(),
+  /** PEM text, or the path of a PEM file. */
+  DKIM_PRIVATE_KEY: z.string().min(1).optional(),
+  MAIL_DIR: z.string().min(1).optional(),
+  DELIVERY_RATE_PER_SECOND: nonNegative.default(50),
+  DELIVERY_BATCH_SIZE: positiveInt.max(5000).default(200),
+  DELIVERY_CONCURRENCY: positiveInt.max(1000).default(16),
+  DELIVERY_LEASE: duration.default(300_000),
+  DELIVERY_POLL_INTERVAL: duration.default(1000),
+  DELIVERY_RETRY_FOR: duration.default(5 * 86_400_000),
+  DELIVERY_RETRY_BASE: duration.default(300_000),
+  DELIVERY_RETRY_MAX: duration.default(6 * 3_600_000),
+  DELIVERY_OUTAGE_PAUSE: duration.default(60_000),
+  DELIVERY_CAPS: parsed(parseCaps).default(parseCaps('contact:2/7d,contact:1/1d')),
+  DELIVERY_CAP_TTL: duration.default(3 * 86_400_000),
+  DELIVERY_SEND_WINDOW: parsed(parseSendWindow).default(parseSendWindow('Mon-Fri 09:00-18:00')),
+  DELIVERY_WINDOW_OPERATIONAL: bool.default(false),
+  DELIVERY_AMBIGUOUS: z.enum(['retry', 'review'], { message: 'expected retry or review' }).default('retry'),
+  DELIVERY_MESSAGE_ID_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+$/, 'expected a domain name').optional(),
+  DELIVERY_UNSUBSCRIBE_MAILTO: z.email('expected an email address').optional(),
+  DELIVERY_BOUNCE_ADDRESS: z.email('expected an email address').optional(),
+  // Journey engine (workers only run with TOUCHLINE_ROLE all or worker).
+  ENGINE_TICK_MS: positiveInt.default(1000),
+  ENGINE_TRIGGER_INTERVAL_MS: positiveInt.default(60_000),
+  ENGINE_BATCH_SIZE: positiveInt.max(10_000).default(500),
+  ENGINE_LEASE_MS: positiveInt.default(60_000),
+  ENGINE_MAX_ATTEMPTS: positiveInt.max(100).default(5),
+  ENGINE_RETRY_BASE_MS: positiveInt.default(60_000),
+  ENGINE_SYNC_ON_START: bool.default(true),
+  HANDOFF_WEBHOOK_URL: url(/^https?:$/, 'an http(s) URL').optional(),
+  HANDOFF_WEBHOOK_MAX_ATTEMPTS: positiveInt.max(100).default(8),
   // Tracking (open/click/preferences/surveys) and bounce webhooks.
   /** Key of the keyed hash stored instead of IP addresses; derived from the session secret when unset. */
   TRACKING_IP_HASH_KEY: z.string().min(16, 'must be at least 16 characters').optional(),

@@ -1,6 +1,9 @@
+import * as fs from 'node:fs';
 import { createHmac } from 'node:crypto';
 import * as path from 'node:path';
-import { envSchema, Role, Scope } from './config.schema';
+import type { CapRule } from '../delivery/caps';
+import type { SendWindow } from '../delivery/send-window';
+import { Env, envSchema, Role, Scope } from './config.schema';
 import { loadSecrets, Secrets } from './secrets';
 
 export interface Config {
@@ -13,7 +16,17 @@ export interface Config {
   templatesDir: string;
   journeysDir: string;
   database: { url?: string; poolSize: number; embeddedPort: number };
-  smtp: { url?: string };
+  smtp: {
+    url?: string;
+    pool: { maxConnections: number; maxMessages: number };
+    tls: { rejectUnauthorized: boolean; require: boolean };
+    connectionTimeoutMs: number;
+    socketTimeoutMs: number;
+    dkim?: { domainName: string; keySelector: string; privateKey: string };
+    /** Where the file transport writes `.eml` files when no SMTP_URL is set. */
+    mailDir: string;
+  };
+  delivery: DeliveryConfig;
   ingest: { maxBatchBytes: number; maxMessageBytes: number };
   demo: { seed: boolean; accounts: number };
   sender: { name: string; email: string; address: string; contact: string };
@@ -22,8 +35,32 @@ export interface Config {
   /** Email content: reload interval of the template files (0 = every render), key features, login event, CSM directory file. */
   templates: { reloadMs: number; keyFeatures: string[]; loginEvent: string; teamFile: string };
   health: { modelFile: string; recomputeMinutes: number; snapshotDays: number };
+  engine: EngineConfig;
   console: { sessionTtlSeconds: number; pageSize: number; refreshSeconds: number };
   secrets: Secrets;
+}
+
+export interface DeliveryConfig {
+  /** Global send rate across all dispatchers, messages per second; 0 = unlimited. */
+  ratePerSecond: number;
+  batchSize: number;
+  /** Sends in flight per dispatcher. */
+  concurrency: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  retryForMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  outagePauseMs: number;
+  caps: CapRule[];
+  capTtlMs: number;
+  sendWindow: SendWindow;
+  windowForOperational: boolean;
+  /** What a message found in `sending` after its lease, possibly already accepted, becomes. */
+  ambiguous: 'retry' | 'review';
+  messageIdDomain: string;
+  unsubscribeMailto: string;
+  bounceAddress?: string;
 }
 
 export interface TrackingConfig {
@@ -40,6 +77,23 @@ export interface TrackingConfig {
   ses: { topicArns: string[] };
   sendgrid: { publicKey?: string };
   postmark: { user?: string; password?: string };
+}
+
+export interface EngineConfig {
+  /** How often a worker looks for due enrollments and new events. */
+  tickMs: number;
+  /** How often condition, date and schedule triggers are evaluated. */
+  triggerIntervalMs: number;
+  batchSize: number;
+  /** A claimed enrollment is another worker's after this long (a killed worker's work is picked up). */
+  leaseMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  /** Store journey files as versions when a worker process starts. */
+  syncOnStart: boolean;
+  /** Default hand-off webhook (a journey step or the CSM in team.yaml may name another). */
+  handoffWebhookUrl?: string;
+  handoffWebhookMaxAttempts: number;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
   }
   const e = parsed.data;
   const dataDir = path.resolve(cwd, e.DATA_DIR);
+  const senderDomain = e.SENDER_EMAIL.split('@')[1];
+  const dkim = dkimConfig(e, cwd);
   const secrets = loadSecrets(dataDir, {
     apiKeys: {
       ingest: e.TOUCHLINE_INGEST_KEY,
@@ -90,11 +146,49 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     templatesDir: path.resolve(cwd, e.TEMPLATES_DIR),
     journeysDir: path.resolve(cwd, e.JOURNEYS_DIR),
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, embeddedPort: e.EMBEDDED_PG_PORT },
-    smtp: { url: e.SMTP_URL },
+    smtp: {
+      url: e.SMTP_URL,
+      pool: { maxConnections: e.SMTP_POOL_CONNECTIONS, maxMessages: e.SMTP_POOL_MESSAGES },
+      tls: { rejectUnauthorized: e.SMTP_TLS_REJECT_UNAUTHORIZED, require: e.SMTP_REQUIRE_TLS },
+      connectionTimeoutMs: e.SMTP_CONNECTION_TIMEOUT,
+      socketTimeoutMs: e.SMTP_SOCKET_TIMEOUT,
+      dkim,
+      mailDir: path.resolve(dataDir, e.MAIL_DIR ?? 'mail'),
+    },
+    delivery: {
+      ratePerSecond: e.DELIVERY_RATE_PER_SECOND,
+      batchSize: e.DELIVERY_BATCH_SIZE,
+      concurrency: e.DELIVERY_CONCURRENCY,
+      leaseMs: e.DELIVERY_LEASE,
+      pollIntervalMs: e.DELIVERY_POLL_INTERVAL,
+      retryForMs: e.DELIVERY_RETRY_FOR,
+      retryBaseMs: e.DELIVERY_RETRY_BASE,
+      retryMaxMs: e.DELIVERY_RETRY_MAX,
+      outagePauseMs: e.DELIVERY_OUTAGE_PAUSE,
+      caps: e.DELIVERY_CAPS,
+      capTtlMs: e.DELIVERY_CAP_TTL,
+      sendWindow: e.DELIVERY_SEND_WINDOW,
+      windowForOperational: e.DELIVERY_WINDOW_OPERATIONAL,
+      ambiguous: e.DELIVERY_AMBIGUOUS,
+      messageIdDomain: e.DELIVERY_MESSAGE_ID_DOMAIN ?? senderDomain,
+      unsubscribeMailto: e.DELIVERY_UNSUBSCRIBE_MAILTO ?? `unsubscribe@${senderDomain}`,
+      bounceAddress: e.DELIVERY_BOUNCE_ADDRESS,
+    },
     ingest: { maxBatchBytes: e.INGEST_MAX_BATCH_BYTES, maxMessageBytes: e.INGEST_MAX_MESSAGE_BYTES },
     demo: { seed: e.DEMO_SEED, accounts: e.DEMO_ACCOUNTS },
     sender: { name: e.SENDER_NAME, email: e.SENDER_EMAIL, address: e.SENDER_ADDRESS, contact: e.SENDER_CONTACT },
     defaults: { locale: e.DEFAULT_LOCALE, timezone: e.DEFAULT_TIMEZONE },
+    engine: {
+      tickMs: e.ENGINE_TICK_MS,
+      triggerIntervalMs: e.ENGINE_TRIGGER_INTERVAL_MS,
+      batchSize: e.ENGINE_BATCH_SIZE,
+      leaseMs: e.ENGINE_LEASE_MS,
+      maxAttempts: e.ENGINE_MAX_ATTEMPTS,
+      retryBaseMs: e.ENGINE_RETRY_BASE_MS,
+      syncOnStart: e.ENGINE_SYNC_ON_START,
+      handoffWebhookUrl: e.HANDOFF_WEBHOOK_URL,
+      handoffWebhookMaxAttempts: e.HANDOFF_WEBHOOK_MAX_ATTEMPTS,
+    },
     tracking: {
       ipHashKey: e.TRACKING_IP_HASH_KEY ?? createHmac('sha256', secrets.sessionSecret).update('touchline:ip-hash').digest('base64url'),
       ratePerMinute: e.TRACKING_RATE_PER_MINUTE,
@@ -120,6 +214,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     console: { sessionTtlSeconds: e.CONSOLE_SESSION_HOURS * 3600, pageSize: e.CONSOLE_PAGE_SIZE, refreshSeconds: e.CONSOLE_REFRESH_SECONDS },
     secrets,
   };
+}
+
+/** DKIM needs all three settings or none; the key may be PEM text or a file path. */
+function dkimConfig(e: Env, cwd: string): Config['smtp']['dkim'] {
+  const given = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY].filter(Boolean).length;
+  if (given === 0) return undefined;
+  if (given < 3) throw new ConfigError(['DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY: set all three to sign with DKIM, or none']);
+  let key = e.DKIM_PRIVATE_KEY!;
+  if (!key.includes('-----BEGIN')) {
+    const file = path.resolve(cwd, key);
+    try {
+      key = fs.readFileSync(file, 'utf8');
+    } catch {
+      throw new ConfigError([`DKIM_PRIVATE_KEY: expected PEM text or a readable file (cannot read ${file})`]);
+    }
+    if (!key.includes('-----BEGIN')) throw new ConfigError([`DKIM_PRIVATE_KEY: ${file} does not hold a PEM key`]);
+  }
+  return { domainName: e.DKIM_DOMAIN!, keySelector: e.DKIM_SELECTOR!, privateKey: key };
 }
 
 export function runsWorkers(config: Pick<Config, 'role'>): boolean {

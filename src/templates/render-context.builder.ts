@@ -49,12 +49,42 @@ export class RenderContextBuilder {
     return buildContext(contact, account, signals, this.csmOf(account), this.config, now);
   }
 
+  /**
+   * Many recipients at once (the engine's batches): rows in two queries, signals in two
+   * statements for the whole batch — the same context forRecipient builds, one at a time.
+   * A recipient whose contact or account is missing maps to an Error instead of a context.
+   */
+  async forRecipients(pairs: { contactId: string; accountId: string }[]): Promise<Map<string, RenderContext | Error>> {
+    const out = new Map<string, RenderContext | Error>();
+    if (!pairs.length) return out;
+    const now = this.clock.now();
+    const contacts = new Map((await this.accounts.contactsByIds([...new Set(pairs.map((p) => p.contactId))])).map((c) => [String(c.id), c]));
+    const accounts = new Map((await this.accounts.accountsByIds([...new Set(pairs.map((p) => p.accountId))])).map((a) => [String(a.id), a]));
+    const { accountSignals, contactSignals } = this.signalSets();
+    const [av, cv] = await Promise.all([
+      this.signals.evaluate('account', [...accounts.keys()], accountSignals, now),
+      this.signals.evaluate('contact', [...contacts.keys()], contactSignals, now),
+    ]);
+    for (const p of pairs) {
+      const contact = contacts.get(p.contactId);
+      const account = accounts.get(p.accountId);
+      const key = `${p.contactId}:${p.accountId}`;
+      if (!contact || !account) {
+        out.set(key, new NotFound(!contact ? `contact ${p.contactId} not found` : `account ${p.accountId} not found`));
+        continue;
+      }
+      const signals = this.toRenderSignals(account, av.get(p.accountId) ?? accountSignals.map(() => null), cv.get(p.contactId) ?? contactSignals.map(() => null));
+      out.set(key, buildContext(contact, account, signals, this.csmOf(account), this.config, now));
+    }
+    return out;
+  }
+
   private csmOf(account: AccountRow): RenderContext['csm'] {
     const csm = account.csm_owner ? this.teamDirectory().csms.get(account.csm_owner) : undefined;
     return csm ? { name: csm.name, email: csm.email, ...(csm.title ? { title: csm.title } : {}) } : null;
   }
 
-  private async computeSignals(account: AccountRow, contact: ContactRow, now: Date): Promise<RenderSignals> {
+  private signalSets(): { accountSignals: Signal[]; contactSignals: Signal[] } {
     const { keyFeatures, loginEvent } = this.config.templates;
     const accountSignals: Signal[] = [
       { kind: 'active_contacts', days: 30 },
@@ -72,12 +102,20 @@ export class RenderContextBuilder {
       { kind: 'days_since_last', event: loginEvent },
       { kind: 'event_count', event: loginEvent, days: 30 },
     ];
+    return { accountSignals, contactSignals };
+  }
+
+  private async computeSignals(account: AccountRow, contact: ContactRow, now: Date): Promise<RenderSignals> {
+    const { accountSignals, contactSignals } = this.signalSets();
     const [a, c] = await Promise.all([
       this.signals.forAccount(account.id, accountSignals, now),
       this.signals.forContact(contact.id, contactSignals, now),
     ]);
-    const av = a ?? accountSignals.map(() => null);
-    const cv = c ?? contactSignals.map(() => null);
+    return this.toRenderSignals(account, a ?? accountSignals.map(() => null), c ?? contactSignals.map(() => null));
+  }
+
+  private toRenderSignals(account: AccountRow, av: (number | null)[], cv: (number | null)[]): RenderSignals {
+    const { keyFeatures } = this.config.templates;
     const usage = keyFeatures.map((key, i) => ({ key, count30d: av[6 + i * 2] ?? 0, daysSinceLast: av[7 + i * 2] }));
     const seats = account.seats;
     const active = av[0] ?? 0;

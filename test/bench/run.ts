@@ -3,6 +3,8 @@ import 'reflect-metadata';
 /** `npm run bench -- <name>`: each benchmark is a module exporting `run(args)`. */
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   ingest: () => import('./ingest.bench'),
+  deliver: () => import('./deliver.bench'),
+  engine: () => import('./engine.bench'),
   tracking: () => import('./tracking.bench'),
   render: () => import('./render.bench'),
   health: () => import('./health.bench'),

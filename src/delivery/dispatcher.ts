@@ -1,0 +1,315 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import { Clock } from '../common/clock';
+import { CONFIG } from '../config/config.module';
+import type { Config } from '../config/config';
+import { longestWindow } from '../delivery/caps';
+import { deliveryOutcomes } from './delivery.metrics';
+import { ClaimedMessage, DispatchRepository, GateDecisionRow, OutcomeRow } from './dispatch.repository';
+import { Candidate, decide } from './gate';
+import { buildHeaders, messageIdFor, unsubscribeToken, unsubscribeUrl } from './headers';
+import { MailTransport, OutgoingMail } from './mail-transport';
+import { MessageRenderer, RenderedEmail } from './message-renderer';
+import { OutcomeWriter } from './outcome-writer';
+import { RateLimiter } from './rate-limiter';
+import { resolveTimeZone } from './send-window';
+import { classifySendError, retryDelay, SendFailure } from './smtp-errors';
+
+export interface TickResult {
+  /** Why nothing was claimed, when nothing was. */
+  paused?: string;
+  recovered: number;
+  claimed: number;
+  sent: number;
+  retried: number;
+  failed: number;
+  other: number;
+}
+
+/**
+ * One dispatcher: claims due outbox messages in batches (FOR UPDATE SKIP LOCKED, leased to
+ * this instance), gates them (suppression, quiet hours, caps), renders, sends under the
+ * global rate limit and records each outcome. Any number may run at once, in any number of
+ * processes; they share nothing but the database. `tick()` is one round; the worker loop
+ * (DeliveryWorker) repeats it, tests call it directly with a VirtualClock.
+ */
+@Injectable()
+export class Dispatcher {
+  private readonly log = new Logger('Delivery');
+  readonly worker = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+
+  constructor(
+    private readonly repo: DispatchRepository,
+    private readonly limiter: RateLimiter,
+    private readonly transport: MailTransport,
+    private readonly renderer: MessageRenderer,
+    private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  async tick(): Promise<TickResult> {
+    const result: TickResult = { recovered: 0, claimed: 0, sent: 0, retried: 0, failed: 0, other: 0 };
+    const d = this.config.delivery;
+    const recovered = await this.repo.recoverExpired(this.clock.now(), d.ambiguous);
+    result.recovered = recovered.requeued + recovered.ambiguous;
+    if (recovered.ambiguous) this.log.warn(`${recovered.ambiguous} message(s) found in sending after their lease, possibly accepted: ${d.ambiguous === 'retry' ? 'sending again' : 'held for review'}`);
+
+    const pauses = await this.repo.pauses();
+    const all = pauses.find((p) => p.kind === 'all');
+    if (all && !(all.reason === 'provider_outage' && (await this.outageOver(all.details)))) {
+      return { ...result, paused: `all mail: ${all.reason}` };
+    }
+    const categories = pauses.some((p) => p.kind === 'marketing') ? ['operational'] : ['marketing', 'operational'];
+
+    const claimed = await this.claim(categories, result);
+    if (claimed.length) await this.send(claimed, result);
+    return result;
+  }
+
+  /** An outage pause ends when its time is up and the provider answers again. */
+  private async outageOver(details: Record<string, unknown>): Promise<boolean> {
+    const until = Date.parse(String(details.until ?? ''));
+    const now = this.clock.now();
+    if (Number.isFinite(until) && until > now.getTime()) return false;
+    try {
+      await this.transport.verify();
+      await this.repo.endOutage();
+      this.log.log('mail provider reachable again: sending resumes');
+      return true;
+    } catch (err) {
+      const wait = Math.min(Number(details.waitMs ?? this.config.delivery.outagePauseMs) * 2, 15 * 60_000);
+      await this.repo.pauseForOutage(now, new Date(now.getTime() + wait), (err as Error).message);
+      return false;
+    }
+  }
+
+  private batchSize(): number {
+    const d = this.config.delivery;
+    if (d.ratePerSecond <= 0) return d.batchSize;
+    // A batch must be sendable well within its lease at the global rate.
+    return Math.max(1, Math.min(d.batchSize, Math.floor((d.ratePerSecond * d.leaseMs) / 1000 / 2)));
+  }
+
+  private async claim(categories: string[], result: TickResult): Promise<ClaimedMessage[]> {
+    const d = this.config.delivery;
+    const key = this.config.secrets.trackingKeys[0].secret;
+    return this.repo.transaction(async (tx) => {
+      const now = this.clock.now();
+      const rows = await this.repo.lockDue(tx, now, this.batchSize(), categories);
+      result.claimed = rows.length;
+      if (!rows.length) return [];
+      const marketing = rows.filter((r) => r.category === 'marketing');
+      const contactIds = [...new Set(marketing.map((r) => r.contact_id))];
+      const accountIds = d.caps.some((c) => c.scope === 'account') ? [...new Set(marketing.map((r) => r.account_id).filter((a): a is string => a !== null))] : [];
+      const contactSends = new Map<string, number[]>();
+      const accountSends = new Map<string, number[]>();
+      let competitors: Array<{ id: string; contactId: string; accountId: string | null; priority: number }> = [];
+      if (d.caps.length && marketing.length) {
+        const ids = rows.map((r) => r.id);
+        await this.repo.lockCapKeys(tx, contactIds, accountIds);
+        const since = new Date(now.getTime() - longestWindow(d.caps));
+        for (const h of await this.repo.capHistory(tx, now, since, contactIds, accountIds, ids)) {
+          const t = new Date(h.at).getTime();
+          push(contactSends, h.contact_id, t);
+          if (h.account_id !== null && accountIds.includes(h.account_id)) push(accountSends, h.account_id, t);
+        }
+        const lowest = Math.min(...marketing.map((r) => r.priority));
+        competitors = (await this.repo.competitors(tx, now, contactIds, accountIds, ids, lowest)).map((c) => ({ id: c.id, contactId: c.contact_id, accountId: c.account_id, priority: c.priority }));
+      }
+      const candidates: Candidate[] = rows.map((r) => ({
+        id: r.id,
+        contactId: r.contact_id,
+        accountId: r.account_id,
+        category: r.category,
+        priority: r.priority,
+        createdAt: new Date(r.created_at).getTime(),
+        expiresAt: r.expires_at ? new Date(r.expires_at).getTime() : null,
+        scheduledAt: new Date(r.scheduled_at).getTime(),
+        suppression: r.suppression_scope ? { scope: r.suppression_scope, reason: r.suppression_reason ?? 'suppressed' } : null,
+        consentMarketing: r.consent_marketing,
+        timezone: resolveTimeZone(r.contact_tz, r.account_tz, this.config.defaults.timezone),
+      }));
+      const decisions = decide(candidates, { window: d.sendWindow, windowForOperational: d.windowForOperational, caps: d.caps, capTtlMs: d.capTtlMs }, { now: now.getTime(), contactSends, accountSends, competitors });
+      const rowsToApply: GateDecisionRow[] = decisions.map((x) => ({
+        id: x.id,
+        status: x.action === 'send' ? 'sending' : x.action === 'suppress' ? 'suppressed' : x.action === 'defer' ? 'deferred' : 'capped',
+        reason: x.action === 'send' ? null : x.reason,
+        until: x.action === 'defer' ? new Date(x.until) : null,
+        messageIdHeader: x.action === 'send' ? messageIdFor(x.id, d.messageIdDomain, key) : null,
+      }));
+      for (const x of decisions) if (x.action !== 'send') deliveryOutcomes.inc({ outcome: x.action === 'suppress' ? 'suppressed' : x.action === 'defer' ? 'deferred' : 'capped' });
+      result.other += decisions.filter((x) => x.action !== 'send').length;
+      return this.repo.applyDecisions(tx, now, new Date(now.getTime() + d.leaseMs), this.worker, rowsToApply);
+    });
+  }
+
+  /** Renders and sends a claimed batch: `concurrency` in flight, each at its rate slot. */
+  private async send(claimed: ClaimedMessage[], result: TickResult): Promise<void> {
+    const d = this.config.delivery;
+    const writer = new OutcomeWriter(this.repo, this.clock, this.worker);
+    const inFlight = new Set<Promise<void>>();
+    let pausing: Promise<void> = Promise.resolve();
+    const state: { outage: SendFailure | null } = { outage: null };
+    // Over SMTP, no more in flight than pooled connections: a send nodemailer queued inside the
+    // pool would leave later, outside its rate slot.
+    const group = Math.max(1, this.transport.kind === 'smtp' ? Math.min(d.concurrency, this.config.smtp.pool.maxConnections) : d.concurrency);
+    const groups: ClaimedMessage[][] = [];
+    for (let i = 0; i < claimed.length; i += group) groups.push(claimed.slice(i, i + group));
+    const releaseAll = (list: Array<{ m: ClaimedMessage }>, outage: SendFailure) => {
+      for (const { m } of list) writer.push(released(m.id, `not attempted: the mail provider is unreachable (${outage.response})`));
+    };
+    // The next group is rendered and marked started while this one is sending.
+    let next: Promise<Prepared[]> | null = this.prepare(groups[0], writer, result);
+    for (let k = 0; k < groups.length; k++) {
+      const ready: Prepared[] = await next!;
+      next = k + 1 < groups.length ? this.prepare(groups[k + 1], writer, result) : null;
+      for (let i = 0; i < ready.length; i++) {
+        while (inFlight.size >= group) await Promise.race(inFlight);
+        const early = state.outage as SendFailure | null; // set by a send callback meanwhile
+        if (early) {
+          releaseAll(ready.slice(i), early);
+          break;
+        }
+        const { m, mail, email } = ready[i];
+        // Each send waits for its own rate slot; the waits of all sends in flight are gathered
+        // into one reservation, and the send starts the moment its slot comes.
+        const p = this.limiter
+          .acquire()
+          .then(() => {
+            const outage = state.outage as SendFailure | null;
+            if (outage) return releaseAll([ready[i]], outage);
+            return this.transport.send(mail).then(
+              (receipt) => {
+                writer.push({ ...blank(m.id, 'accepted'), smtpResponse: receipt.response, templateVersion: email.templateVersion, subject: email.subject });
+                result.sent++;
+                deliveryOutcomes.inc({ outcome: 'sent' });
+              },
+              (err: unknown) => {
+                const failure = classifySendError(err);
+                if (failure.kind === 'outage' && !state.outage) {
+                  state.outage = failure;
+                  pausing = this.startOutage(failure);
+                }
+                this.recordFailure(writer, m, email, failure, result);
+              },
+            );
+          })
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+    }
+    await Promise.all(inFlight);
+    await writer.flush();
+    await pausing;
+  }
+
+  /** Renders a group and records that it is about to be offered to SMTP (renewing the lease). */
+  private async prepare(slice: ClaimedMessage[], writer: OutcomeWriter, result: TickResult): Promise<Prepared[]> {
+    const rendered = await Promise.all(slice.map((m) => this.render(m)));
+    const ready: Prepared[] = [];
+    rendered.forEach((r, i) => {
+      if ('error' in r) {
+        writer.push({ ...blank(slice[i].id, 'render_failed'), reason: `render failed: ${r.error}`, error: r.error });
+        result.other++;
+      } else ready.push({ m: slice[i], ...r });
+    });
+    if (!ready.length) return [];
+    const now = this.clock.now();
+    const held = await this.repo.markStarted(ready.map((r) => r.m.id), now, new Date(now.getTime() + this.config.delivery.leaseMs), this.worker);
+    // Any other was taken back by lease recovery (this dispatcher stalled): not ours to send.
+    return ready.filter((r) => held.has(r.m.id));
+  }
+
+  private async startOutage(failure: SendFailure): Promise<void> {
+    const now = this.clock.now();
+    this.log.error(`mail provider unreachable (${failure.response}): pausing all sending for ${this.config.delivery.outagePauseMs} ms; nothing is lost`);
+    await this.repo.pauseForOutage(now, new Date(now.getTime() + this.config.delivery.outagePauseMs), failure.response).catch((err) => this.log.error(`could not record the outage pause: ${(err as Error).message}`));
+  }
+
+  private recordFailure(writer: OutcomeWriter, m: ClaimedMessage, email: RenderedEmail, f: SendFailure, result: TickResult): void {
+    const d = this.config.delivery;
+    const now = this.clock.now();
+    const base = { ...blank(m.id, 'temporary_failure'), error: f.response, smtpResponse: f.code ? f.response : null, templateVersion: email.templateVersion, subject: email.subject };
+    if (f.kind === 'outage') {
+      writer.push({ ...base, event: 'released', reason: `mail provider unreachable: ${f.response}; kept for when it is back` });
+      result.retried++;
+      deliveryOutcomes.inc({ outcome: 'outage' });
+      return;
+    }
+    if (f.kind === 'temporary') {
+      const firstAt = new Date(m.first_attempt_at).getTime();
+      if (now.getTime() - firstAt >= d.retryForMs) {
+        writer.push({ ...base, event: 'retries_exhausted', reason: `temporary failures for ${Math.round((now.getTime() - firstAt) / 3_600_000)} h over ${m.attempts} attempts; last: ${f.response}` });
+        result.failed++;
+        deliveryOutcomes.inc({ outcome: 'failed' });
+        return;
+      }
+      const next = new Date(now.getTime() + retryDelay(m.attempts, d.retryBaseMs, d.retryMaxMs));
+      writer.push({ ...base, reason: `temporary failure (attempt ${m.attempts}), retrying at ${next.toISOString()}`, next });
+      result.retried++;
+      deliveryOutcomes.inc({ outcome: 'retry' });
+      return;
+    }
+    result.failed++;
+    if (f.kind === 'permanent') {
+      writer.push({ ...base, event: 'permanent_failure', reason: `hard bounce: ${f.response}; address suppressed` }, { id: m.id, response: f.response, code: f.code, status: f.status });
+      deliveryOutcomes.inc({ outcome: 'bounced' });
+    } else if (f.kind === 'policy') {
+      // The address is fine; our mail was refused (reputation, DMARC, content policy). Report it.
+      this.log.warn(`policy rejection for message ${m.id} (${f.status ?? f.code}): ${f.response}`);
+      writer.push({ ...base, event: 'permanent_failure', reason: `policy rejection (reported, address not suppressed): ${f.response}` });
+      deliveryOutcomes.inc({ outcome: 'policy_rejected' });
+    } else {
+      writer.push({ ...base, event: 'permanent_failure', reason: `rejected: ${f.response}` });
+      deliveryOutcomes.inc({ outcome: 'rejected' });
+    }
+  }
+
+  private async render(m: ClaimedMessage): Promise<{ mail: OutgoingMail; email: RenderedEmail } | { error: string }> {
+    const { config } = this;
+    const token = unsubscribeToken(config.secrets.trackingKeys, m.id, m.contact_id);
+    const url = unsubscribeUrl(config.publicUrl, token);
+    try {
+      const email = await this.renderer.render(
+        { id: m.id, contactId: m.contact_id, accountId: m.account_id, toEmail: m.to_email, template: m.template, templateVersion: m.template_version, locale: m.locale, category: m.category, context: m.context ?? {} },
+        { unsubscribeUrl: url },
+      );
+      const headers = buildHeaders({ id: m.id, category: m.category, unsubscribeUrl: url, unsubscribeMailto: config.delivery.unsubscribeMailto, token });
+      const mail: OutgoingMail = {
+        id: m.id,
+        from: `"${config.sender.name.replace(/["\\]/g, '')}" <${config.sender.email}>`,
+        to: m.to_email,
+        envelopeFrom: config.delivery.bounceAddress,
+        subject: email.subject,
+        html: email.html,
+        text: email.text,
+        messageId: m.message_id_header,
+        headers: headers as Record<string, string>,
+      };
+      return { mail, email };
+    } catch (err) {
+      return { error: (err as Error).message ?? String(err) };
+    }
+  }
+}
+
+interface Prepared {
+  m: ClaimedMessage;
+  mail: OutgoingMail;
+  email: RenderedEmail;
+}
+
+function push(map: Map<string, number[]>, key: string, t: number) {
+  const list = map.get(key);
+  if (list) list.push(t);
+  else map.set(key, [t]);
+}
+
+function blank(id: string, event: OutcomeRow['event']): OutcomeRow {
+  return { id, event, reason: null, error: null, smtpResponse: null, next: null, templateVersion: null, subject: null };
+}
+
+function released(id: string, reason: string): OutcomeRow {
+  return { ...blank(id, 'released'), reason };
+}

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import type { Tx } from '../database/db';
+
+export interface OutboxRow {
+  idempotency_key: string;
+  account_id: string | null;
+  contact_id: string;
+  to_email: string;
+  journey_key: string | null;
+  journey_version_id: string | null;
+  enrollment_id: string | null;
+  step_id: string | null;
+  template: string;
+  template_version: string | null;
+  locale: string;
+  category: 'marketing' | 'operational';
+  priority: number;
+  context: Record<string, unknown>;
+  status: 'queued' | 'holdout';
+  scheduled_at: Date;
+  expires_at: Date | null;
+}
+
+/** Outbox inserts, in the caller's transaction. */
+@Injectable()
+export class OutboxRepository {
+  /** Inserts rows whose idempotency key is new; answers the id of every key (new or existing). */
+  async insert(tx: Tx, rows: OutboxRow[], now: Date): Promise<Map<string, { id: string; created: boolean }>> {
+    const out = new Map<string, { id: string; created: boolean }>();
+    if (!rows.length) return out;
+    const col = <K extends keyof OutboxRow>(k: K) => rows.map((r) => r[k]);
+    const inserted = await tx.query<{ id: string; idempotency_key: string }>(
+      `INSERT INTO messages (idempotency_key, account_id, contact_id, to_email, journey_key, journey_version_id, enrollment_id, step_id,
+                             template, template_version, locale, category, priority, context, status, scheduled_at, expires_at, created_at, updated_at)
+       SELECT k, a, c, e, jk, jv, en, st, t, tv, l, cat, p, ctx, s, sa, ea, $18, $18
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[],
+                     $9::text[], $10::text[], $11::text[], $12::text[], $13::int[], $14::jsonb[], $15::text[], $16::timestamptz[], $17::timestamptz[])
+              AS u(k, a, c, e, jk, jv, en, st, t, tv, l, cat, p, ctx, s, sa, ea)
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING id::text, idempotency_key`,
+      [
+        col('idempotency_key'), col('account_id'), col('contact_id'), col('to_email'), col('journey_key'), col('journey_version_id'),
+        col('enrollment_id'), col('step_id'), col('template'), col('template_version'), col('locale'), col('category'), col('priority'),
+        rows.map((r) => JSON.stringify(r.context)), col('status'), col('scheduled_at'), col('expires_at'), now,
+      ],
+    );
+    for (const r of inserted) out.set(r.idempotency_key, { id: r.id, created: true });
+    const missing = rows.map((r) => r.idempotency_key).filter((k) => !out.has(k));
+    if (missing.length) {
+      const existing = await tx.query<{ id: string; idempotency_key: string }>(`SELECT id::text, idempotency_key FROM messages WHERE idempotency_key = ANY($1::text[])`, [missing]);
+      for (const r of existing) out.set(r.idempotency_key, { id: r.id, created: false });
+    }
+    return out;
+  }
+}

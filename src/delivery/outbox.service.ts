@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { InvalidInput, Problem } from '../common/errors';
+import type { Tx } from '../database/db';
+import { OutboxRepository, OutboxRow } from './outbox.repository';
+
+type Id = string | number | bigint;
+
+/** What the journey engine hands to delivery: one email to one recipient at one step. */
+export interface NewMessage {
+  enrollmentId: Id;
+  stepId: string;
+  contactId: Id;
+  accountId?: Id | null;
+  toEmail: string;
+  journeyKey?: string | null;
+  journeyVersionId?: Id | null;
+  template: string;
+  /** Pin a template version; null renders the current one at send time. */
+  templateVersion?: string | null;
+  locale: string;
+  category: 'marketing' | 'operational';
+  /** Higher wins when frequency caps allow only one of several messages. */
+  priority?: number;
+  /** Everything the template needs, kept so the message can be re-rendered for review. */
+  context?: Record<string, unknown>;
+  scheduledAt: Date;
+  /** A capped message waiting longer than this is given up as `capped`. */
+  expiresAt?: Date | null;
+  /** Control group: recorded, never sent. */
+  holdout?: boolean;
+}
+
+export interface Enqueued {
+  key: string;
+  id: string;
+  /** False when the idempotency key already existed (nothing was written). */
+  created: boolean;
+}
+
+/** The one idempotency key of a message: enrollment + step + recipient. */
+export function idempotencyKey(enrollmentId: Id, stepId: string, contactId: Id): string {
+  return `e${String(enrollmentId)}:s${stepId}:c${String(contactId)}`;
+}
+
+const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
+
+/**
+ * The outbox's front door for the journey engine: messages are inserted in the caller's
+ * transaction (with the enrollment step that decided them), once per idempotency key.
+ */
+@Injectable()
+export class OutboxService {
+  constructor(
+    private readonly repo: OutboxRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async enqueue(tx: Tx, message: NewMessage): Promise<Enqueued> {
+    return (await this.enqueueMany(tx, [message]))[0];
+  }
+
+  /** All or nothing: any invalid message throws InvalidInput naming `[index].field`, before any write. */
+  async enqueueMany(tx: Tx, messages: NewMessage[]): Promise<Enqueued[]> {
+    const problems = messages.flatMap((m, i) => validate(m, messages.length > 1 ? `[${i}]` : ''));
+    if (problems.length) throw new InvalidInput(`${problems.length} invalid outbox message field(s)`, problems);
+    const rows: OutboxRow[] = messages.map((m) => ({
+      idempotency_key: idempotencyKey(m.enrollmentId, m.stepId, m.contactId),
+      account_id: m.accountId == null ? null : String(m.accountId),
+      contact_id: String(m.contactId),
+      to_email: m.toEmail.trim(),
+      journey_key: m.journeyKey ?? null,
+      journey_version_id: m.journeyVersionId == null ? null : String(m.journeyVersionId),
+      enrollment_id: String(m.enrollmentId),
+      step_id: m.stepId,
+      template: m.template,
+      template_version: m.templateVersion ?? null,
+      locale: m.locale,
+      category: m.category,
+      priority: m.priority ?? 0,
+      context: m.context ?? {},
+      status: m.holdout ? 'holdout' : 'queued',
+      scheduled_at: m.scheduledAt,
+      expires_at: m.expiresAt ?? null,
+    }));
+    const ids = await this.repo.insert(tx, rows, this.clock.now());
+    return rows.map((r) => ({ key: r.idempotency_key, ...ids.get(r.idempotency_key)! }));
+  }
+}
+
+function validate(m: NewMessage, at: string): Problem[] {
+  const p: Problem[] = [];
+  const bad = (field: string, message: string) => p.push({ path: at ? `${at}.${field}` : field, message });
+  const isId = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) || (typeof v === 'bigint' && v > 0n) || (typeof v === 'string' && /^[1-9]\d{0,18}$/.test(v));
+  if (!isId(m.enrollmentId)) bad('enrollmentId', 'expected a positive integer id');
+  if (!isId(m.contactId)) bad('contactId', 'expected a positive integer id');
+  if (m.accountId != null && !isId(m.accountId)) bad('accountId', 'expected a positive integer id or null');
+  if (typeof m.stepId !== 'string' || !m.stepId) bad('stepId', 'must not be empty');
+  if (typeof m.toEmail !== 'string' || !EMAIL.test(m.toEmail.trim())) bad('toEmail', `expected an email address (got ${JSON.stringify(m.toEmail)})`);
+  if (typeof m.template !== 'string' || !m.template) bad('template', 'must not be empty');
+  if (typeof m.locale !== 'string' || !m.locale) bad('locale', 'must not be empty');
+  if (m.category !== 'marketing' && m.category !== 'operational') bad('category', 'expected marketing or operational');
+  if (m.priority !== undefined && !Number.isInteger(m.priority)) bad('priority', 'expected an integer');
+  if (!(m.scheduledAt instanceof Date) || Number.isNaN(m.scheduledAt.getTime())) bad('scheduledAt', 'expected a valid Date');
+  if (m.expiresAt != null && (!(m.expiresAt instanceof Date) || Number.isNaN(m.expiresAt.getTime()))) bad('expiresAt', 'expected a valid Date or null');
+  if (m.context !== undefined && (typeof m.context !== 'object' || m.context === null || Array.isArray(m.context))) bad('context', 'expected an object');
+  return p;
+}

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { RenderContextBuilder } from '../templates/render-context.builder';
+import { TemplatesService } from '../templates/templates.service';
+
+/**
+ * Side effects and outside knowledge the engine needs, behind injectable adapters so tests
+ * (and the lead, when templates/delivery land) can swap them.
+ */
+
+/** Which templates exist now (a send to a template removed after an edit fails and is retried). */
+export abstract class TemplateCatalog {
+  abstract names(): Promise<ReadonlySet<string>>;
+}
+
+/** The templates capability's own list (TemplatesService.names(), which follows the files). */
+@Injectable()
+export class TemplatesServiceCatalog extends TemplateCatalog {
+  constructor(private readonly templates: TemplatesService) {
+    super();
+  }
+
+  async names(): Promise<ReadonlySet<string>> {
+    return new Set(await this.templates.names());
+  }
+}
+
+/** The render context stored with each outbox message (what the template is rendered with). */
+export abstract class RenderContextSource {
+  /** Keyed `contactId:accountId`; an Error for a recipient whose context cannot be built. */
+  abstract forRecipients(pairs: { contactId: string; accountId: string }[]): Promise<Map<string, unknown>>;
+}
+
+@Injectable()
+export class TemplatesRenderContextSource extends RenderContextSource {
+  constructor(private readonly builder: RenderContextBuilder) {
+    super();
+  }
+
+  forRecipients(pairs: { contactId: string; accountId: string }[]): Promise<Map<string, unknown>> {
+    return this.builder.forRecipients(pairs);
+  }
+}
+
+export interface HttpResponse {
+  status: number;
+  body: string;
+}
+
+/** Outbound HTTP for hand-off webhooks. */
+export abstract class HttpClient {
+  abstract post(url: string, body: unknown, headers: Record<string, string>, timeoutMs: number): Promise<HttpResponse>;
+}
+
+@Injectable()
+export class FetchHttpClient extends HttpClient {
+  async post(url: string, body: unknown, headers: Record<string, string>, timeoutMs: number): Promise<HttpResponse> {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: res.status, body: (await res.text()).slice(0, 500) };
+  }
+}

@@ -1,0 +1,319 @@
+import { Injectable } from '@nestjs/common';
+import { compileConditionSql } from '../conditions/compile-sql';
+import { Condition } from '../conditions/condition';
+import { Db, Tx } from '../database/db';
+import { Signal, SubjectKind } from '../signals/signal';
+import { signalSql } from '../signals/signal-sql';
+import { SqlParams } from '../signals/sql-params';
+
+export interface ClaimedEnrollment {
+  id: string;
+  journeyKey: string;
+  versionId: string;
+  subjectType: SubjectKind;
+  subjectId: string;
+  accountId: string;
+  contactId: string | null;
+  stepId: string;
+  stepStartedAt: Date;
+  enteredAt: Date;
+  seq: number;
+  holdout: boolean;
+  arms: Record<string, string>;
+  attempts: number;
+  leaseToken: string;
+}
+
+export interface FactsRow {
+  id: string;
+  account: Record<string, any> | null;
+  contact: Record<string, any> | null;
+  memberRole: string | null;
+  health: Record<string, any> | null;
+  signals: (number | null)[];
+  events: string[];
+}
+
+export interface Recipient {
+  accountId: string;
+  contactId: string;
+  email: string | null;
+  name: string | null;
+  locale: string | null;
+  role: string | null;
+}
+
+export interface MessageRow {
+  idempotency_key: string;
+  account_id: string;
+  contact_id: string;
+  to_email: string;
+  journey_key: string;
+  journey_version_id: string;
+  enrollment_id: string;
+  step_id: string;
+  template: string;
+  locale: string;
+  category: string;
+  priority: number;
+  context: unknown;
+  subject: string | null;
+  status: 'queued' | 'holdout';
+  reason: string | null;
+}
+
+export interface HandoffRow {
+  idempotency_key: string;
+  account_id: string;
+  contact_id: string | null;
+  enrollment_id: string;
+  journey_key: string;
+  step_id: string;
+  reason: string;
+  signals: unknown;
+  assignee: string | null;
+  webhook_url: string | null;
+}
+
+export interface TraitUpdate {
+  accountId: string;
+  contactId: string | null;
+  phase?: string;
+  accountTraits?: Record<string, unknown>;
+  contactTraits?: Record<string, unknown>;
+}
+
+export interface EnrollmentUpdate {
+  id: string;
+  lease_token: string;
+  status: string;
+  step_id: string;
+  step_started_at: string;
+  seq: number;
+  due_at: string | null;
+  arms: Record<string, string>;
+  end_reason: string | null;
+}
+
+export interface HistoryRow {
+  enrollment_id: string;
+  step_id: string | null;
+  outcome: string;
+  reason: string;
+}
+
+export interface ApplyBatch {
+  enrollments: EnrollmentUpdate[];
+  messages: MessageRow[];
+  handoffs: HandoffRow[];
+  updates: TraitUpdate[];
+  history: HistoryRow[];
+}
+
+/** The lease was lost (expired and taken by another worker): nothing of this claim may be written. */
+export class LeaseLost extends Error {}
+
+/** Claims, facts and fenced writes of enrollments. Hot paths: reviewed set-based SQL. */
+@Injectable()
+export class EnrollmentsRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Claims due enrollments of active journeys: FOR UPDATE SKIP LOCKED so concurrent workers
+   * take disjoint rows, and a lease (lease_until, and the token increments): a killed
+   * worker's rows are claimable again when the lease runs out.
+   */
+  async claim(journeyKeys: string[], now: Date, limit: number, leaseMs: number, worker: string): Promise<ClaimedEnrollment[]> {
+    if (!journeyKeys.length) return [];
+    const leaseUntil = new Date(now.getTime() + leaseMs);
+    const rows = await this.db.query(
+      `WITH due AS (
+         SELECT id FROM enrollments
+          WHERE status = 'active' AND due_at <= $1 AND journey_key = ANY($2::text[]) AND (lease_until IS NULL OR lease_until <= $1)
+          ORDER BY due_at
+          LIMIT $3
+          FOR UPDATE SKIP LOCKED
+       )
+       , claimed AS (
+         -- Only unindexed columns change, so the claim is a HOT update (no index writes).
+         UPDATE enrollments e SET lease_until = $4, leased_by = $5, lease_token = e.lease_token + 1
+           FROM due WHERE e.id = due.id
+         RETURNING e.id, e.journey_key, e.version_id, e.subject_type, e.subject_id, e.account_id, e.contact_id, e.step_id,
+                   e.step_started_at, e.entered_at, e.seq, e.holdout, e.arms, e.attempts, e.lease_token
+       )
+       SELECT * FROM claimed`,
+      [now, journeyKeys, limit, leaseUntil, worker],
+    );
+    return rows.map((r: any) => ({
+      id: String(r.id),
+      journeyKey: r.journey_key,
+      versionId: String(r.version_id),
+      subjectType: r.subject_type,
+      subjectId: String(r.subject_id),
+      accountId: String(r.account_id),
+      contactId: r.contact_id === null ? null : String(r.contact_id),
+      stepId: r.step_id,
+      stepStartedAt: r.step_started_at,
+      enteredAt: r.entered_at,
+      seq: r.seq,
+      holdout: r.holdout,
+      arms: r.arms ?? {},
+      attempts: r.attempts,
+      leaseToken: String(r.lease_token),
+    }));
+  }
+
+  /**
+   * Everything the conditions of a batch read, in ONE statement: account, contact (with its
+   * role in the enrollment's account), health, the signals, and which of `events` happened
+   * since each enrollment's step started (from the rollups' last_at).
+   */
+  async facts(subject: SubjectKind, ids: string[], signals: Signal[], events: string[], today: string): Promise<Map<string, FactsRow>> {
+    const out = new Map<string, FactsRow>();
+    if (!ids.length) return out;
+    const params = new SqlParams([ids, today, events]);
+    const ref = { subject, account: 'en.account_id', accountRow: 'a', contact: 'en.contact_id' };
+    const cols = signals.map((s, i) => `${signalSql(s, ref, params, '$2::date')} AS s${i}`);
+    const owner = subject === 'contact' ? 'r.contact_id = en.contact_id' : 'r.account_id = en.account_id';
+    const rows = await this.db.query(
+      `SELECT en.id, $2::date AS as_of, to_jsonb(a) AS account, to_jsonb(c) AS contact, ac.role AS member_role,
+              CASE WHEN h.account_id IS NULL THEN NULL ELSE jsonb_build_object(
+                'score', h.score, 'band', h.band, 'previous_score', h.previous_score, 'previous_band', h.previous_band,
+                'band_changed_day', (h.band_changed_at AT TIME ZONE 'UTC')::date) END AS health,
+              ${events.length ? `ARRAY(SELECT DISTINCT r.event FROM event_rollups r WHERE ${owner} AND r.event = ANY($3::text[])
+                     AND r.day >= (en.step_started_at AT TIME ZONE 'UTC')::date AND r.last_at >= en.step_started_at)` : `'{}'::text[]`} AS events
+              ${cols.length ? ', ' + cols.join(', ') : ''}
+         FROM enrollments en
+         JOIN accounts a ON a.id = en.account_id
+         LEFT JOIN contacts c ON c.id = en.contact_id
+         LEFT JOIN account_contacts ac ON ac.account_id = en.account_id AND ac.contact_id = en.contact_id
+         LEFT JOIN account_health h ON h.account_id = en.account_id
+        WHERE en.id = ANY($1::bigint[]) AND $3::text[] IS NOT NULL`,
+      params.values,
+    );
+    for (const r of rows) {
+      out.set(String(r.id), {
+        id: String(r.id),
+        account: r.account,
+        contact: r.contact,
+        memberRole: r.member_role,
+        health: r.health,
+        signals: signals.map((_, i) => (r[`s${i}`] === null ? null : Number(r[`s${i}`]))),
+        events: r.events ?? [],
+      });
+    }
+    return out;
+  }
+
+  /** The recipients of per-account sends: contacts of each account with one of `roles` (membership role first) matching `where`. */
+  async recipients(accountIds: string[], roles: string[], where: Condition, today: string): Promise<Map<string, Recipient[]>> {
+    const out = new Map<string, Recipient[]>();
+    if (!accountIds.length) return out;
+    const params = new SqlParams([accountIds, roles, today]);
+    const cond = compileConditionSql(where, { subject: 'contact', account: 'a.id', accountRow: 'a', contact: 'c.id', contactRow: 'c', membershipRole: 'ac.role' }, params, '$3::date');
+    const rows = await this.db.query(
+      `SELECT ac.account_id, c.id, c.email, c.name, c.locale, COALESCE(ac.role, c.role) AS role, $3::date AS as_of
+         FROM account_contacts ac JOIN contacts c ON c.id = ac.contact_id JOIN accounts a ON a.id = ac.account_id
+        WHERE ac.account_id = ANY($1::bigint[]) AND (cardinality($2::text[]) = 0 OR COALESCE(ac.role, c.role) = ANY($2::text[])) AND ${cond}
+        ORDER BY ac.account_id, c.id`,
+      params.values,
+    );
+    for (const r of rows) {
+      const list = out.get(String(r.account_id)) ?? [];
+      list.push({ accountId: String(r.account_id), contactId: String(r.id), email: r.email, name: r.name, locale: r.locale, role: r.role });
+      out.set(String(r.account_id), list);
+    }
+    return out;
+  }
+
+  /** Applies a batch in one transaction; throws LeaseLost (and writes nothing) if any lease was lost. */
+  applyBatch(batch: ApplyBatch, now: Date): Promise<void> {
+    return this.db.transaction((tx) => this.apply(tx, batch, now));
+  }
+
+  private async apply(tx: Tx, b: ApplyBatch, now: Date): Promise<void> {
+    // The fence first: only the holder of the current lease token may advance the enrollment.
+    const updated = await tx.query<{ id: string }>(
+      `WITH u AS (UPDATE enrollments e SET status = x.status, step_id = x.step_id, step_started_at = x.step_started_at, seq = x.seq,
+              due_at = x.due_at, arms = x.arms, end_reason = x.end_reason,
+              ended_at = CASE WHEN x.status = 'active' THEN NULL ELSE $2::timestamptz END,
+              attempts = 0, last_error = NULL, lease_until = NULL, leased_by = NULL, updated_at = $2
+         FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, lease_token bigint, status text, step_id text, step_started_at timestamptz,
+              seq int, due_at timestamptz, arms jsonb, end_reason text)
+        WHERE e.id = x.id AND e.lease_token = x.lease_token AND e.status = 'active'
+        RETURNING e.id) SELECT id FROM u`,
+      [JSON.stringify(b.enrollments), now],
+    );
+    if (updated.length !== b.enrollments.length) throw new LeaseLost(`${b.enrollments.length - updated.length} of ${b.enrollments.length} leases lost`);
+    if (b.messages.length) {
+      await tx.query(
+        `INSERT INTO messages (idempotency_key, account_id, contact_id, to_email, journey_key, journey_version_id, enrollment_id, step_id,
+                               template, locale, category, priority, context, subject, status, reason, scheduled_at, created_at, updated_at)
+         SELECT x.idempotency_key, x.account_id, x.contact_id, x.to_email, x.journey_key, x.journey_version_id, x.enrollment_id, x.step_id,
+                x.template, x.locale, x.category, x.priority, COALESCE(x.context, '{}'::jsonb), x.subject, x.status, x.reason, $2, $2, $2
+           FROM jsonb_to_recordset($1::jsonb) AS x(idempotency_key text, account_id bigint, contact_id bigint, to_email text, journey_key text,
+                journey_version_id bigint, enrollment_id bigint, step_id text, template text, locale text, category text, priority int,
+                context jsonb, subject text, status text, reason text)
+         ON CONFLICT (idempotency_key) DO NOTHING`,
+        [JSON.stringify(b.messages), now],
+      );
+    }
+    if (b.handoffs.length) {
+      await tx.query(
+        `INSERT INTO handoffs (idempotency_key, account_id, contact_id, enrollment_id, journey_key, step_id, reason, signals, assignee,
+                               webhook_url, webhook_status, webhook_next_at, created_at)
+         SELECT x.idempotency_key, x.account_id, x.contact_id, x.enrollment_id, x.journey_key, x.step_id, x.reason, COALESCE(x.signals, '{}'::jsonb),
+                x.assignee, x.webhook_url, CASE WHEN x.webhook_url IS NULL THEN 'none' ELSE 'pending' END,
+                CASE WHEN x.webhook_url IS NULL THEN NULL ELSE $2::timestamptz END, $2
+           FROM jsonb_to_recordset($1::jsonb) AS x(idempotency_key text, account_id bigint, contact_id bigint, enrollment_id bigint, journey_key text,
+                step_id text, reason text, signals jsonb, assignee text, webhook_url text)
+         ON CONFLICT (idempotency_key) DO NOTHING`,
+        [JSON.stringify(b.handoffs), now],
+      );
+    }
+    for (const u of b.updates) {
+      if (u.phase || u.accountTraits) {
+        await tx.query(`UPDATE accounts SET phase = COALESCE($2, phase), traits = traits || $3::jsonb, updated_at = $4 WHERE id = $1`, [
+          u.accountId,
+          u.phase ?? null,
+          JSON.stringify(u.accountTraits ?? {}),
+          now,
+        ]);
+      }
+      if (u.contactId && u.contactTraits) {
+        await tx.query(`UPDATE contacts SET traits = traits || $2::jsonb, updated_at = $3 WHERE id = $1`, [u.contactId, JSON.stringify(u.contactTraits), now]);
+      }
+    }
+    if (b.history.length) await this.insertHistory(tx, b.history, now);
+  }
+
+  private async insertHistory(tx: Tx, rows: HistoryRow[], now: Date): Promise<void> {
+    await tx.query(
+      `INSERT INTO enrollment_history (enrollment_id, step_id, outcome, reason, at)
+       SELECT x.enrollment_id, x.step_id, x.outcome, x.reason, $2 FROM jsonb_to_recordset($1::jsonb)
+           AS x(enrollment_id bigint, step_id text, outcome text, reason text)`,
+      [JSON.stringify(rows), now],
+    );
+  }
+
+  /**
+   * A step failed: retry after `retryAt`, or (at the attempt limit) fail the enrollment with
+   * the reason. Fenced like every write; returns false when the lease was lost meanwhile.
+   */
+  async recordFailure(id: string, leaseToken: string, error: string, retryAt: Date | null, stepId: string, now: Date): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query(
+        `WITH u AS (UPDATE enrollments SET attempts = attempts + 1, last_error = $3,
+                status = CASE WHEN $4::timestamptz IS NULL THEN 'failed' ELSE status END,
+                end_reason = CASE WHEN $4::timestamptz IS NULL THEN $3 ELSE end_reason END,
+                ended_at = CASE WHEN $4::timestamptz IS NULL THEN $5::timestamptz ELSE ended_at END,
+                due_at = $4, lease_until = NULL, leased_by = NULL, updated_at = $5
+          WHERE id = $1 AND lease_token = $2 AND status = 'active' RETURNING attempts) SELECT attempts FROM u`,
+        [id, leaseToken, error, retryAt, now],
+      );
+      if (!rows.length) return false;
+      await this.insertHistory(tx, [{ enrollment_id: id, step_id: stepId, outcome: retryAt ? 'error' : 'failed', reason: retryAt ? `${error} (attempt ${rows[0].attempts}, retry at ${retryAt.toISOString()})` : error }], now);
+      return true;
+    });
+  }
+}

@@ -1,0 +1,316 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import * as os from 'node:os';
+import { Clock, utcDay } from '../common/clock';
+import { TRUE } from '../conditions/condition';
+import type { Config } from '../config/config';
+import { CONFIG } from '../config/config.module';
+import { Journey, SendStep } from '../journeys/journey';
+import { AdvancePlan, planAdvance } from './advance';
+import { RenderContextSource, TemplateCatalog } from './adapters';
+import { ApplyBatch, ClaimedEnrollment, EnrollmentsRepository, FactsRow, LeaseLost, Recipient } from './enrollments.repository';
+import { batchRequirements, subjectTimezone, toFacts } from './facts-builder';
+import { JourneyVersionsRepository } from './journey-versions.repository';
+import { JourneyVersionsService } from './journey-versions.service';
+
+export interface RunResult {
+  claimed: number;
+  advanced: number;
+  retried: number;
+  failed: number;
+  leaseLost: number;
+  /** Where the time went (ms): claiming, reading facts and recipients, applying. */
+  ms: { claim: number; read: number; apply: number };
+}
+
+interface Planned {
+  e: ClaimedEnrollment;
+  journey: Journey;
+  facts: FactsRow;
+  /** Named signal values at this moment (stored with hand-offs). */
+  signals: Record<string, number | null>;
+  plan: AdvancePlan;
+}
+
+/**
+ * Executes due steps: claim a batch (SKIP LOCKED + lease), fetch the facts of the whole
+ * batch in one query per subject kind, let the pure planner (`decide()` per step) say what
+ * happens, and apply every enrollment's outcome in one transaction for the batch — fenced
+ * by the lease token, so a worker whose lease expired writes nothing. If the batch
+ * transaction fails, each enrollment is applied alone: one bad enrollment never blocks the rest.
+ */
+@Injectable()
+export class StepRunnerService {
+  private readonly log = new Logger('StepRunner');
+  readonly workerId = `${os.hostname()}:${process.pid}`;
+
+  constructor(
+    private readonly repo: EnrollmentsRepository,
+    private readonly journeys: JourneyVersionsRepository,
+    private readonly versions: JourneyVersionsService,
+    private readonly templates: TemplateCatalog,
+    private readonly contexts: RenderContextSource,
+    private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  /** Runs batches until nothing is due (or `maxBatches`). */
+  async drain(maxBatches = 1000): Promise<RunResult> {
+    const total: RunResult = { claimed: 0, advanced: 0, retried: 0, failed: 0, leaseLost: 0, ms: { claim: 0, read: 0, apply: 0 } };
+    for (let i = 0; i < maxBatches; i++) {
+      const r = await this.runOnce();
+      for (const k of ['claimed', 'advanced', 'retried', 'failed', 'leaseLost'] as const) total[k] += r[k];
+      for (const k of ['claim', 'read', 'apply'] as const) total.ms[k] += r.ms[k];
+      if (r.claimed === 0) break;
+    }
+    return total;
+  }
+
+  async runOnce(limit = this.config.engine.batchSize): Promise<RunResult> {
+    const now = this.clock.now();
+    const result: RunResult = { claimed: 0, advanced: 0, retried: 0, failed: 0, leaseLost: 0, ms: { claim: 0, read: 0, apply: 0 } };
+    let mark = performance.now();
+    const lap = (k: keyof RunResult['ms']) => {
+      const t = performance.now();
+      result.ms[k] += Math.round(t - mark);
+      mark = t;
+    };
+    const claimed = await this.repo.claim(await this.journeys.activeKeys(), now, limit, this.config.engine.leaseMs, this.workerId);
+    result.claimed = claimed.length;
+    lap('claim');
+    if (!claimed.length) return result;
+    const versions = await this.versions.versions(claimed.map((e) => e.versionId));
+    const templateNames = await this.templates.names();
+    const planned: Planned[] = [];
+    const failures: { e: ClaimedEnrollment; error: string }[] = [];
+    const today = utcDay(now);
+
+    for (const subject of ['contact', 'account'] as const) {
+      const group = claimed.filter((e) => e.subjectType === subject);
+      if (!group.length) continue;
+      const journeys = [...new Set(group.map((e) => e.versionId))].flatMap((id) => (versions.has(id) ? [versions.get(id)!.journey] : []));
+      const req = batchRequirements(journeys, subject);
+      let facts: Map<string, FactsRow>;
+      try {
+        facts = await this.repo.facts(subject, group.map((e) => e.id), req.signals, req.events, today);
+      } catch (err) {
+        for (const e of group) failures.push({ e, error: `reading facts failed: ${message(err)}` });
+        continue;
+      }
+      for (const e of group) {
+        const v = versions.get(e.versionId);
+        const row = facts.get(e.id);
+        if (!v || !row) {
+          failures.push({ e, error: !v ? `journey version ${e.versionId} not found` : `account ${e.accountId} no longer exists` });
+          continue;
+        }
+        try {
+          const f = toFacts(row, req, now, e.enteredAt);
+          const plan = planAdvance({
+            journey: v.journey,
+            state: { stepId: e.stepId, stepStartedAt: e.stepStartedAt, enteredAt: e.enteredAt, holdout: e.holdout, seq: e.seq, arms: e.arms },
+            facts: f,
+            subjectKey: `${e.subjectType}:${e.subjectId}`,
+            timezone: subjectTimezone(row, this.config.defaults.timezone),
+            eventsSinceStepStart: row.events,
+            now,
+          });
+          for (const fx of plan.effects) {
+            if (fx.kind === 'send' && !templateNames.has(fx.step.template)) throw new Error(`template "${fx.step.template}" not found (step ${fx.step.id})`);
+          }
+          planned.push({ e, journey: v.journey, facts: row, signals: f.signals, plan });
+        } catch (err) {
+          failures.push({ e, error: message(err) });
+        }
+      }
+    }
+
+    const recipients = await this.loadRecipients(planned, today).catch((err) => {
+      for (const p of planned.splice(0)) failures.push({ e: p.e, error: `reading recipients failed: ${message(err)}` });
+      return new Map<string, Map<string, Recipient[]>>();
+    });
+    const contexts = await this.renderContexts(planned, recipients, failures);
+    const batches = planned.map((p) => this.toApply(p, recipients, contexts, now));
+    lap('read');
+    try {
+      await this.repo.applyBatch(merge(batches), now);
+      result.advanced += planned.length;
+    } catch (err) {
+      if (!(err instanceof LeaseLost)) this.log.warn(`batch apply failed, applying one by one: ${message(err)}`);
+      for (let i = 0; i < planned.length; i++) {
+        try {
+          await this.repo.applyBatch(batches[i], now);
+          result.advanced++;
+        } catch (one) {
+          if (one instanceof LeaseLost) result.leaseLost++;
+          else failures.push({ e: planned[i].e, error: message(one) });
+        }
+      }
+    }
+    for (const f of failures) {
+      const outcome = await this.fail(f.e, f.error, now);
+      if (outcome === 'retry') result.retried++;
+      else if (outcome === 'failed') result.failed++;
+      else result.leaseLost++;
+    }
+    lap('apply');
+    return result;
+  }
+
+  private async fail(e: ClaimedEnrollment, error: string, now: Date): Promise<'retry' | 'failed' | 'lost'> {
+    const attempt = e.attempts + 1;
+    const give = attempt >= this.config.engine.maxAttempts;
+    const delay = Math.min(this.config.engine.retryBaseMs * 2 ** (attempt - 1), 86_400_000);
+    const retryAt = give ? null : new Date(now.getTime() + delay);
+    this.log.warn(`enrollment ${e.id} (${e.journeyKey} at ${e.stepId}): ${error}${give ? ' — giving up' : ''}`);
+    const ok = await this.repo.recordFailure(e.id, e.leaseToken, give ? `failed after ${attempt} attempts: ${error}` : error, retryAt, e.stepId, now).catch(() => false);
+    return !ok ? 'lost' : give ? 'failed' : 'retry';
+  }
+
+  /** Recipients of per-account sends, one query per (version, step) in the batch. */
+  private async loadRecipients(planned: Planned[], today: string): Promise<Map<string, Map<string, Recipient[]>>> {
+    const groups = new Map<string, { step: SendStep; journey: Journey; accounts: Set<string> }>();
+    for (const p of planned) {
+      if (p.journey.subject.type !== 'account') continue;
+      for (const fx of p.plan.effects) {
+        if (fx.kind !== 'send') continue;
+        const k = `${p.e.versionId}\u0000${fx.step.id}`;
+        const g = groups.get(k) ?? { step: fx.step, journey: p.journey, accounts: new Set() };
+        g.accounts.add(p.e.accountId);
+        groups.set(k, g);
+      }
+    }
+    const out = new Map<string, Map<string, Recipient[]>>();
+    for (const [k, g] of groups) {
+      const sub = g.journey.subject;
+      const roles = g.step.roles ?? (sub.type === 'account' ? sub.recipients.roles : []);
+      const where = sub.type === 'account' ? sub.recipients.where : TRUE;
+      out.set(k, await this.repo.recipients([...g.accounts], roles, where, today));
+    }
+    return out;
+  }
+
+  /** Who a send effect goes to: the contact itself, or the account's recipients by role. */
+  private recipientsOf(p: Planned, step: SendStep, recipients: Map<string, Map<string, Recipient[]>>): Recipient[] {
+    const { e, journey, facts } = p;
+    const to: Recipient[] =
+      journey.subject.type === 'account'
+        ? (recipients.get(`${e.versionId}\u0000${step.id}`)?.get(e.accountId) ?? [])
+        : facts.contact
+          ? [{ accountId: e.accountId, contactId: e.contactId!, email: facts.contact.email, name: facts.contact.name, locale: facts.contact.locale, role: facts.memberRole ?? facts.contact.role }]
+          : [];
+    return to.filter((r) => r.email);
+  }
+
+  /**
+   * The render context of every recipient of the batch's (treated) sends, built by the
+   * templates capability for the whole batch at once. An enrollment whose context cannot be built
+   * fails this attempt (and is retried) instead of sending a message nobody can render.
+   */
+  private async renderContexts(planned: Planned[], recipients: Map<string, Map<string, Recipient[]>>, failures: { e: ClaimedEnrollment; error: string }[]): Promise<Map<string, unknown>> {
+    const out = new Map<string, unknown>();
+    const owners = new Map<string, Planned[]>();
+    for (const p of planned) {
+      for (const fx of p.plan.effects) {
+        if (fx.kind !== 'send' || fx.holdout) continue;
+        for (const r of this.recipientsOf(p, fx.step, recipients)) {
+          const k = `${r.contactId}:${r.accountId}`;
+          owners.set(k, [...(owners.get(k) ?? []), p]);
+        }
+      }
+    }
+    const bad = new Set<Planned>();
+    const fail = (k: string, error: string) => {
+      for (const p of owners.get(k)!) {
+        if (!bad.has(p)) failures.push({ e: p.e, error });
+        bad.add(p);
+      }
+    };
+    try {
+      const built = await this.contexts.forRecipients([...owners.keys()].map((k) => ({ contactId: k.split(':')[0], accountId: k.split(':')[1] })));
+      for (const k of owners.keys()) {
+        const c = built.get(k);
+        if (c instanceof Error || c === undefined) fail(k, `render context of contact ${k.split(':')[0]}: ${c ? c.message : 'not built'}`);
+        else out.set(k, c);
+      }
+    } catch (err) {
+      for (const k of owners.keys()) fail(k, `render contexts: ${message(err)}`);
+    }
+    if (bad.size) planned.splice(0, planned.length, ...planned.filter((p) => !bad.has(p)));
+    return out;
+  }
+
+  private toApply(p: Planned, recipients: Map<string, Map<string, Recipient[]>>, contexts: Map<string, unknown>, now: Date): ApplyBatch {
+    const { e, journey, facts, plan } = p;
+    const b: ApplyBatch = { enrollments: [], messages: [], handoffs: [], updates: [], history: [] };
+    const history = [...plan.history];
+    for (const fx of plan.effects) {
+      if (fx.kind === 'send') {
+        const sendable = this.recipientsOf(p, fx.step, recipients);
+        if (!sendable.length) history.push({ stepId: fx.step.id, outcome: 'no_recipient', reason: `no recipient with an email address for ${fx.step.template}` });
+        for (const r of sendable) {
+          b.messages.push({
+            idempotency_key: `enrollment:${e.id}:${fx.seq}:${fx.step.id}:${r.contactId}`,
+            account_id: e.accountId,
+            contact_id: r.contactId,
+            to_email: r.email!,
+            journey_key: journey.key,
+            journey_version_id: e.versionId,
+            enrollment_id: e.id,
+            step_id: fx.step.id,
+            template: fx.step.template,
+            locale: r.locale ?? facts.account?.locale ?? journey.locale ?? this.config.defaults.locale,
+            category: fx.step.category,
+            priority: journey.priority,
+            // Held-out sends are never rendered: no context is built for them.
+            context: fx.holdout ? {} : { ...(contexts.get(`${r.contactId}:${r.accountId}`) as object), journey: { key: journey.key, name: journey.name } },
+            subject: fx.step.subject ?? null,
+            status: fx.holdout ? 'holdout' : 'queued',
+            reason: fx.holdout ? 'holdout: control group of the journey' : null,
+          });
+        }
+      } else if (fx.kind === 'handoff') {
+        b.handoffs.push({
+          idempotency_key: `enrollment:${e.id}:${fx.seq}:${fx.step.id}`,
+          account_id: e.accountId,
+          contact_id: e.contactId,
+          enrollment_id: e.id,
+          journey_key: journey.key,
+          step_id: fx.step.id,
+          reason: fx.reason,
+          signals: { signals: p.signals, health: facts.health, account: { phase: facts.account?.phase ?? null, plan: facts.account?.plan ?? null, mrr: facts.account?.mrr ?? null } },
+          assignee: facts.account?.csm_owner ?? null,
+          webhook_url: fx.step.webhook ?? this.config.engine.handoffWebhookUrl ?? null,
+        });
+      } else {
+        b.updates.push({ accountId: e.accountId, contactId: e.contactId, phase: fx.step.phase, accountTraits: fx.step.accountTraits, contactTraits: fx.step.contactTraits });
+      }
+    }
+    b.enrollments.push({
+      id: e.id,
+      lease_token: e.leaseToken,
+      status: plan.status,
+      step_id: plan.stepId,
+      step_started_at: plan.stepStartedAt.toISOString(),
+      seq: plan.seq,
+      due_at: plan.dueAt ? plan.dueAt.toISOString() : null,
+      arms: plan.arms,
+      end_reason: plan.endReason ?? null,
+    });
+    b.history = history.map((h) => ({ enrollment_id: e.id, step_id: h.stepId, outcome: h.outcome, reason: h.reason }));
+    return b;
+  }
+}
+
+function merge(batches: ApplyBatch[]): ApplyBatch {
+  return {
+    enrollments: batches.flatMap((b) => b.enrollments),
+    messages: batches.flatMap((b) => b.messages),
+    handoffs: batches.flatMap((b) => b.handoffs),
+    updates: batches.flatMap((b) => b.updates),
+    history: batches.flatMap((b) => b.history),
+  };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,144 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as nodemailer from 'nodemailer';
+import { createApp } from '../../src/app';
+import { SystemClock } from '../../src/common/clock';
+import { loadConfig } from '../../src/config/config';
+import { Db } from '../../src/database/db';
+import { Dispatcher } from '../../src/delivery/dispatcher';
+import { buildHeaders, messageIdFor, unsubscribeToken, unsubscribeUrl } from '../../src/delivery/headers';
+import { TEST_KEYS } from '../support/app';
+import { MessageRenderer } from '../../src/delivery/message-renderer';
+import { TemplatesService } from '../../src/templates/templates.service';
+import { benchDatabase } from './bench-db';
+import { line, rssSampler, summary } from './report';
+import { startSinkProcess } from './smtp-sink-process';
+
+// The repository root (this file runs from dist/test/bench).
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/**
+ * `npm run bench -- deliver [--messages 20000] [--connections 8] [--rate 5000] [--batch 1000]`: queued personalised
+ * messages delivered by the full dispatcher (claim with SKIP LOCKED, suppression/consent/
+ * window/cap checks, render, rate-limit reservation, pooled SMTP send, outcome update) to
+ * an SMTP sink in its own process, against bare nodemailer pooled sends of the same number
+ * of pre-rendered messages to the same sink, measured in the same run.
+ */
+export async function run(args: string[]): Promise<void> {
+  const opt = (name: string, def: number) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? Number(args[i + 1]) : def;
+  };
+  const total = opt('messages', 20_000);
+  const connections = opt('connections', 8);
+  const db = await benchDatabase('deliver');
+  const sink = await startSinkProcess();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-bench-deliver-'));
+  const config = loadConfig(
+    {
+      DATABASE_URL: db.url, DATA_DIR: dataDir, LOG_LEVEL: 'warn', TOUCHLINE_ROLE: 'api', DEMO_SEED: 'false', PUBLIC_URL: 'https://touchline.example',
+      TOUCHLINE_INGEST_KEY: TEST_KEYS.ingest, TOUCHLINE_AUTHOR_KEY: TEST_KEYS.author, TOUCHLINE_REVIEW_KEY: TEST_KEYS.review, TOUCHLINE_ADMIN_KEY: TEST_KEYS.admin,
+      SMTP_URL: sink.url, SMTP_POOL_CONNECTIONS: String(connections), SMTP_POOL_MESSAGES: '100000',
+      // The rate limiter stays in the path (one reservation per group), set far above what is reachable.
+      DELIVERY_RATE_PER_SECOND: String(opt('rate', 5000)), DELIVERY_BATCH_SIZE: String(opt('batch', 1000)), DELIVERY_CONCURRENCY: String(connections),
+      DELIVERY_SEND_WINDOW: 'always', DELIVERY_CAPS: 'contact:2/7d,contact:1/1d',
+    },
+    { cwd: ROOT },
+  );
+  const clock = new SystemClock();
+  const app = await createApp({ config, clock, databaseUrl: db.url });
+  await app.init();
+  const rss = rssSampler();
+  // The real renderer: templates (compiled once per content hash) with tracking's signed links.
+  const renderer = app.get(MessageRenderer);
+  const TEMPLATE = 'adoption-we-miss-you';
+  const sample = app.get(TemplatesService).sample('ja');
+  try {
+    const q = app.get(Db);
+    const accounts = Math.ceil(total / 10);
+    await q.query(`INSERT INTO accounts (external_id, name, timezone, created_at, updated_at) SELECT 'acct-' || g, 'Account ' || g, 'Asia/Tokyo', now(), now() FROM generate_series(1, $1::int) g`, [accounts]);
+    await q.query(
+      `INSERT INTO contacts (external_id, account_id, email, name, consent_marketing, created_at, updated_at)
+       SELECT 'u-' || g, 1 + (g - 1) / 10, 'user' || g || '@bench.example', 'ユーザー ' || g, true, now(), now() FROM generate_series(1, $1::int) g`,
+      [total],
+    );
+    // Personalised contexts: the standard render context with each recipient's own name, account and figures.
+    const contextFor = (i: number, accountId: number) => ({
+      ...sample,
+      contact: { ...sample.contact, id: String(i), externalId: `u-${i}`, name: `ユーザー ${i}`, email: `user${i}@bench.example` },
+      account: { ...sample.account, id: String(accountId), externalId: `acct-${accountId}`, name: `Account ${accountId}` },
+      signals: { ...sample.signals, daysSinceLastLogin: 14 + (i % 30), activeUsers30d: i % 25 },
+    });
+    for (let from = 1; from <= total; from += 5000) {
+      const ids = Array.from({ length: Math.min(5000, total - from + 1) }, (_, k) => from + k);
+      await q.query(
+        `INSERT INTO messages (idempotency_key, account_id, contact_id, to_email, journey_key, enrollment_id, step_id, template, locale, category, context, scheduled_at, created_at, updated_at)
+         SELECT 'e' || c.id || ':s1:c' || c.id, c.account_id, c.id, c.email, 'adoption', c.id, 's1', $2, 'ja', 'marketing', x.ctx, now() - interval '1 minute', now(), now()
+           FROM unnest($1::bigint[], $3::jsonb[]) AS x(id, ctx) JOIN contacts c ON c.id = x.id`,
+        [ids, TEMPLATE, ids.map((i) => JSON.stringify(contextFor(i, 1 + Math.floor((i - 1) / 10))))],
+      );
+    }
+    line({ phase: 'seeded', messages: total, accounts });
+
+    // Baseline: bare nodemailer, pooled, pre-rendered messages (rendering not timed).
+    const key = config.secrets.trackingKeys[0].secret;
+    const prepared: nodemailer.SendMailOptions[] = [];
+    for (let i = 1; i <= total; i++) {
+      const id = String(1_000_000 + i);
+      const token = unsubscribeToken(config.secrets.trackingKeys, id, String(i));
+      const url = unsubscribeUrl(config.publicUrl, token);
+      const email = await renderer.render({ id, contactId: String(i), accountId: null, toEmail: `user${i}@bench.example`, template: TEMPLATE, templateVersion: null, locale: 'ja', category: 'marketing', context: contextFor(i, 1 + Math.floor((i - 1) / 10)) as unknown as Record<string, unknown> }, { unsubscribeUrl: url });
+      prepared.push({
+        from: `"${config.sender.name}" <${config.sender.email}>`, to: `user${i}@bench.example`, subject: email.subject, html: email.html, text: email.text,
+        messageId: messageIdFor(id, config.delivery.messageIdDomain, key),
+        headers: buildHeaders({ id, category: 'marketing', unsubscribeUrl: url, unsubscribeMailto: config.delivery.unsubscribeMailto, token }) as Record<string, string>,
+      });
+    }
+    const bare = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: connections, maxMessages: 100_000 } as nodemailer.TransportOptions);
+    const before = await sink.count();
+    let t0 = process.hrtime.bigint();
+    await Promise.all(prepared.map((m) => bare.sendMail(m)));
+    const baseSecs = Number(process.hrtime.bigint() - t0) / 1e9;
+    bare.close();
+    prepared.length = 0; // not kept alive (and scanned by the GC) during the dispatcher's run
+    const baseline = total / baseSecs;
+    line({ phase: 'baseline', what: 'bare nodemailer pooled sends of pre-rendered messages', messages: total, seconds: round(baseSecs), msgsPerSec: Math.round(baseline), sinkReceived: (await sink.count()) - before });
+
+    // The full dispatcher.
+    const dispatcher = app.get(Dispatcher); // as wired in the service: templates renderer, pooled SMTP transport
+
+    const before2 = await sink.count();
+    t0 = process.hrtime.bigint();
+    let rounds = 0;
+    for (;;) {
+      const r = await dispatcher.tick();
+      if (!r.claimed) break;
+      rounds++;
+    }
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const [{ sent, other }] = await q.query(`SELECT count(*) FILTER (WHERE status = 'sent')::int AS sent, count(*) FILTER (WHERE status <> 'sent')::int AS other FROM messages`);
+    const received = (await sink.count()) - before2;
+    if (sent !== total || received !== total) throw new Error(`dispatcher: ${sent} marked sent, ${other} not, sink received ${received} of ${total}`);
+    const value = total / secs;
+    line({ phase: 'dispatcher', messages: total, rounds, seconds: round(secs), msgsPerSec: Math.round(value), sinkReceived: received, peakRssMb: rss.peakMb() });
+    summary({
+      bench: 'deliver',
+      value: Math.round(value),
+      unit: 'messages/s',
+      baseline: Math.round(baseline),
+      ratio: round(value / baseline),
+      target: '>= 0.7 of baseline and >= 500 messages/s',
+      met: value / baseline >= 0.7 && value >= 500,
+      connections,
+    });
+  } finally {
+    rss.stop();
+    await app.close();
+    sink.stop();
+    await db.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;

@@ -1,0 +1,159 @@
+import { cond, engineHarness, EngineHarness, journey, seedPeople, send, track } from './engine-support';
+
+/** Condition (newly true), date and schedule triggers, re-entry policies and goals. */
+describe('engine: triggers, re-entry and goals', () => {
+  let h: EngineHarness;
+  let ids: Awaited<ReturnType<typeof seedPeople>>;
+
+  beforeAll(async () => {
+    h = await engineHarness({ now: '2026-11-20T00:00:00Z' });
+    ids = await seedPeople(h, [
+      { ext: 'acme', phase: 'adoption', renewal: '2027-01-19', timezone: 'America/New_York', contacts: [{ ext: 'ken', role: 'admin' }, { ext: 'yui' }] },
+      { ext: 'beta', phase: 'onboarding', renewal: '2027-03-01', contacts: [{ ext: 'sam', role: 'admin' }] },
+    ]);
+  });
+  afterAll(() => h.t.close());
+
+  const enrolled = async (key: string) =>
+    (await h.q(`SELECT subject_id, status FROM enrollments WHERE journey_key = $1 ORDER BY id`, [key])).map((r) => `${r.subject_id}:${r.status}`);
+
+  it('a condition trigger enrolls subjects whose condition newly holds, in one statement, honouring the audience', async () => {
+    const j = journey({
+      key: 'idle',
+      audience: cond('account.phase = adoption'),
+      trigger: { type: 'condition', condition: cond('count(login, 3d) = 0') },
+      reentry: { policy: 'every_time' },
+      steps: [{ id: 'hold', type: 'wait', durationMs: 86_400_000, next: 'bye' }, { id: 'bye', type: 'exit' }],
+    });
+    await h.load(j);
+    // ken logs in today; yui does not (sam is outside the audience).
+    await track(h, [{ user: 'ken', event: 'login' }]);
+    const [run] = await h.triggers.evaluateConditions();
+    expect(run).toMatchObject({ journey: 'idle', enrolled: 1, candidates: 1 });
+    expect(await enrolled('idle')).toEqual([`${ids.contact.yui}:active`]);
+    // Still true at the next evaluation: not "newly", nobody enters again.
+    expect((await h.triggers.evaluateConditions())[0]).toMatchObject({ enrolled: 0 });
+    // Four days later ken's condition becomes true; yui's enrollment ends after its wait.
+    h.t.clock.advanceDays(4);
+    await h.steps.drain();
+    expect((await h.triggers.evaluateConditions())[0]).toMatchObject({ enrolled: 1 });
+    expect(await enrolled('idle')).toEqual([`${ids.contact.yui}:exited`, `${ids.contact.ken}:active`]);
+    // yui logs in (condition false), then goes quiet again: every_time lets her re-enter.
+    await track(h, [{ user: 'yui', event: 'login' }]);
+    await h.triggers.evaluateConditions();
+    h.t.clock.advanceDays(3);
+    await h.steps.drain();
+    expect((await h.triggers.evaluateConditions())[0]).toMatchObject({ enrolled: 1 });
+    expect(await enrolled('idle')).toEqual([`${ids.contact.yui}:exited`, `${ids.contact.ken}:exited`, `${ids.contact.yui}:active`]);
+  });
+
+  it('re-entry: never enrolls a subject once; cooldown waits the given days after the last enrollment ended', async () => {
+    const make = (key: string, reentry: any) =>
+      journey({ key, trigger: { type: 'event', event: `poke` }, reentry, steps: [{ id: 'bye', type: 'exit' }] });
+    await h.load(make('once', { policy: 'never' }), make('cool', { policy: 'cooldown', days: 7 }), make('each', { policy: 'every_time' }));
+    const poke = async () => {
+      await track(h, [{ user: 'sam', event: 'poke' }]);
+      await h.triggers.processEvents();
+      await h.steps.drain();
+    };
+    await poke();
+    h.t.clock.advanceDays(2);
+    await poke();
+    h.t.clock.advanceDays(6);
+    await poke();
+    expect((await enrolled('once')).length).toBe(1);
+    expect((await enrolled('each')).length).toBe(3);
+    expect((await enrolled('cool')).length).toBe(2); // day 0 and day 8 (day 2 is inside the cool-down)
+  });
+
+  it('goals end the enrollment as converted at any step: at entry, while waiting, and by an event', async () => {
+    await h.load(
+      journey({
+        key: 'adopt',
+        trigger: { type: 'event', event: 'go' },
+        goal: { condition: { type: 'occurred', event: 'report_created', sinceEntry: true }, events: ['report_created'] },
+        steps: [send('hi', 'welcome', 'w'), { id: 'w', type: 'wait', durationMs: 5 * 86_400_000, next: 'again' }, send('again', 'reminder')],
+      }),
+      journey({
+        key: 'already',
+        trigger: { type: 'event', event: 'go' },
+        goal: { condition: cond('account.phase = onboarding'), events: [] },
+        steps: [send('hi', 'welcome')],
+      }),
+    );
+    await track(h, [{ user: 'ken', event: 'go' }, { user: 'sam', event: 'go' }]);
+    await h.triggers.processEvents();
+    await h.steps.drain();
+    // sam's account is in onboarding: the goal already holds at the first step, nothing is sent.
+    expect(await enrolled('already')).toEqual([`${ids.contact.ken}:completed`, `${ids.contact.sam}:converted`]);
+    expect(await h.q(`SELECT contact_id FROM messages WHERE journey_key = 'already'`)).toEqual([{ contact_id: ids.contact.ken }]);
+    // While ken waits, he creates a report: the event wakes the enrollment and converts it.
+    h.t.clock.advanceDays(1);
+    await track(h, [{ user: 'ken', event: 'report_created' }]);
+    await h.triggers.processEvents();
+    await h.steps.drain();
+    const rows = await h.q(`SELECT subject_id, status, step_id FROM enrollments WHERE journey_key = 'adopt' ORDER BY subject_id`);
+    expect(rows).toEqual([
+      { subject_id: ids.contact.ken, status: 'converted', step_id: 'w' },
+      { subject_id: ids.contact.sam, status: 'active', step_id: 'w' },
+    ]);
+    h.t.clock.advanceDays(5);
+    await h.steps.drain();
+    expect(await h.q(`SELECT contact_id FROM messages WHERE journey_key = 'adopt' AND step_id = 'again'`)).toEqual([{ contact_id: ids.contact.sam }]);
+  });
+
+  it('a date trigger fires once per date, at the local time in the subject timezone', async () => {
+    h.t.clock.set('2026-11-20T03:00:00Z');
+    await h.load(
+      journey({
+        key: 'renewal',
+        subject: { type: 'account', recipients: { roles: ['admin'], where: cond('contact.consent') } },
+        trigger: { type: 'date', field: 'renewal_date', offsetDays: -60, at: '09:00' },
+        steps: [send('recap', 'recap')],
+      }),
+    );
+    // acme renews 2027-01-19: the trigger date is 2026-11-20 (today), 09:00 in New York = 14:00 UTC.
+    await h.triggers.fireDates();
+    await h.triggers.fireDates();
+    const rows = await h.q(`SELECT subject_id, due_at, trigger_key FROM enrollments WHERE journey_key = 'renewal'`);
+    expect(rows).toEqual([{ subject_id: ids.account.acme, due_at: new Date('2026-11-20T14:00:00Z'), trigger_key: '2026-11-20' }]);
+    // The next day it does not fire again for the same date.
+    h.t.clock.set('2026-11-21T15:00:00Z');
+    await h.triggers.fireDates();
+    await h.steps.drain();
+    expect(await enrolled('renewal')).toEqual([`${ids.account.acme}:completed`]);
+  });
+
+  it('schedule triggers: a one-off broadcast fires once; a recurring one at each occurrence', async () => {
+    h.t.clock.set('2026-12-01T00:00:00Z');
+    await h.load(
+      journey({
+        key: 'webinar',
+        subject: { type: 'account', recipients: { roles: ['admin'], where: cond('contact.consent') } },
+        audience: cond('account.phase = adoption'),
+        trigger: { type: 'schedule', schedule: { once: '2026-12-03T01:00:00Z' } },
+        steps: [send('invite', 'tips')],
+      }),
+      journey({
+        key: 'weekly',
+        trigger: { type: 'schedule', schedule: { every: 'week', weekday: 'mon', at: '09:00', timezone: 'Asia/Tokyo' } },
+        reentry: { policy: 'every_time' },
+        steps: [send('report', 'recap')],
+      }),
+    );
+    const fire = async () => (await h.triggers.fireSchedules()).map((r) => `${r.journey}:${r.enrolled}`);
+    expect(await fire()).toEqual([]);
+    h.t.clock.set('2026-12-03T01:00:00Z');
+    expect(await fire()).toEqual(['webinar:1']);
+    expect(await fire()).toEqual([]);
+    // Monday 2026-12-07 09:00 JST = 2026-12-07T00:00Z.
+    h.t.clock.set('2026-12-07T00:00:00Z');
+    await h.steps.drain();
+    expect(await fire()).toEqual(['weekly:3']);
+    await h.steps.drain();
+    h.t.clock.set('2026-12-14T00:00:00Z');
+    expect(await fire()).toEqual(['weekly:3']);
+    const [{ n }] = await h.q(`SELECT count(*)::int AS n FROM messages WHERE journey_key = 'webinar'`);
+    expect(n).toBe(1);
+  });
+});

@@ -1,0 +1,125 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ROOT, TEST_KEYS } from '../support/app';
+import { engineHarness, EngineHarness, journey, send, templatesDir } from './engine-support';
+
+/**
+ * Three real worker processes (`node dist/src/main.js`, TOUCHLINE_ROLE=worker) against one
+ * database; one is killed with SIGKILL while it holds a batch. Its lease expires and the
+ * others finish its work: every due enrollment advances exactly once, no outbox row twice.
+ */
+const N = 4000;
+
+function startWorker(databaseUrl: string, templates: string): Promise<ChildProcess> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-worker-'));
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      TOUCHLINE_ROLE: 'worker',
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: '3',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      DEMO_SEED: 'false',
+      TEMPLATES_DIR: templates,
+      ENGINE_SYNC_ON_START: 'false',
+      ENGINE_TICK_MS: '100',
+      ENGINE_BATCH_SIZE: '25',
+      ENGINE_LEASE_MS: '3000',
+      TOUCHLINE_INGEST_KEY: TEST_KEYS.ingest,
+      TOUCHLINE_AUTHOR_KEY: TEST_KEYS.author,
+      TOUCHLINE_REVIEW_KEY: TEST_KEYS.review,
+      TOUCHLINE_ADMIN_KEY: TEST_KEYS.admin,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 120_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Touchline is running')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => reject(new Error(`worker exited with ${code}: ${out}`)));
+  });
+}
+
+describe('engine: scale-out with three worker processes and a kill', () => {
+  let h: EngineHarness;
+  const workers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    // Worker processes run on the system clock: the harness starts at the real now.
+    h = await engineHarness({ now: new Date().toISOString() });
+    const now = h.t.clock.now();
+    await h.q(`INSERT INTO accounts (external_id, name, created_at, updated_at) SELECT 'a' || g, 'A', $1, $1 FROM generate_series(1, 100) g`, [now]);
+    await h.q(
+      `INSERT INTO contacts (external_id, account_id, email, consent_marketing, created_at, updated_at)
+       SELECT 'c' || g, 1 + g % 100, 'c' || g || '@example.com', true, $1, $1 FROM generate_series(1, ${N}) g`,
+      [now],
+    );
+    await h.load(
+      journey({
+        key: 'scale',
+        trigger: { type: 'condition', condition: { type: 'const', value: true } },
+        steps: [send('first', 'welcome', 'second'), send('second', 'tips')],
+      }),
+    );
+    expect((await h.triggers.evaluateConditions())[0].enrolled).toBe(N);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+    await h.t.close();
+  });
+
+  it('every due enrollment advances exactly once and no outbox row is duplicated', async () => {
+    const templates = templatesDir(['welcome', 'tips']);
+    workers.push(...(await Promise.all([0, 1, 2].map(() => startWorker(h.t.db.url, templates)))));
+    const victim = workers[0];
+    const victimId = `${os.hostname()}:${victim.pid}`;
+    // Kill the victim while it holds a claimed batch.
+    let held: string[] = [];
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      held = (await h.q(`SELECT id FROM enrollments WHERE leased_by = $1 AND lease_until > now()`, [victimId])).map((r) => r.id);
+      if (held.length) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(held.length).toBeGreaterThan(0);
+    victim.kill('SIGKILL');
+    // The others finish everything, including the victim's batch once its lease expires.
+    const until = Date.now() + 60_000;
+    let active = N;
+    while (Date.now() < until) {
+      active = (await h.q(`SELECT count(*)::int AS n FROM enrollments WHERE status = 'active'`))[0].n;
+      if (active === 0) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(active).toBe(0);
+    const statuses = await h.q(`SELECT status, count(*)::int AS n FROM enrollments GROUP BY status`);
+    expect(statuses).toEqual([{ status: 'completed', n: N }]);
+    // Exactly once: each enrollment sent each step once, in its history and in the outbox.
+    const perStep = await h.q(
+      `SELECT step_id, count(*)::int AS n, count(DISTINCT enrollment_id)::int AS d FROM enrollment_history WHERE outcome = 'sent' GROUP BY step_id ORDER BY step_id`,
+    );
+    expect(perStep).toEqual([
+      { step_id: 'first', n: N, d: N },
+      { step_id: 'second', n: N, d: N },
+    ]);
+    const outbox = await h.q(`SELECT count(*)::int AS n, count(DISTINCT (enrollment_id, step_id))::int AS d FROM messages`);
+    expect(outbox).toEqual([{ n: 2 * N, d: 2 * N }]);
+    // The victim's held enrollments were finished by the survivors.
+    const heldDone = await h.q(`SELECT count(*)::int AS n FROM enrollments WHERE id = ANY($1::bigint[]) AND status = 'completed'`, [held]);
+    expect(heldDone[0].n).toBe(held.length);
+    const survivors = workers.slice(1).map((w) => w.pid);
+    expect(survivors.every((pid) => pid && process.kill(pid, 0))).toBe(true);
+  }, 300_000);
+});
