@@ -7,7 +7,9 @@ import { PreviewLinkBuilder } from '../../src/templates/links';
 import { RenderContextBuilder } from '../../src/templates/render-context.builder';
 import { RenderedEmail, TemplatesService } from '../../src/templates/templates.service';
 import { ARTIFACTS, launchChromium } from './browser';
-import { NOW, seedConsoleFixtures, XSS_ACCOUNT, XSS_CONTACT } from './fixtures';
+import { NOW, seedConsoleFixtures, seedEnrollments, XSS_ACCOUNT, XSS_CONTACT } from './fixtures';
+import { JourneyVersionsService } from '../../src/engine/journey-versions.service';
+import { compareConversion } from '../../src/console/stats';
 
 /**
  * The console in a real headless Chromium: log in, filter, open an account, read its
@@ -21,6 +23,7 @@ describe('console in a browser', () => {
   let page: Page;
   const dialogs: string[] = [];
   let rendered: RenderedEmail;
+  let enrolled: { journey: string };
 
   beforeAll(async () => {
     t = await startTestApp({ now: NOW, env: { CONSOLE_PAGE_SIZE: '50' } });
@@ -35,6 +38,8 @@ describe('console in a browser', () => {
       JSON.stringify(context),
       rendered.subject,
     ]);
+    await t.app.get(JourneyVersionsService).reload();
+    enrolled = await seedEnrollments(t.db, ids);
     await t.app.get(ConsoleSummariesWorker).refresh();
     chrome = await launchChromium();
     page = await chrome.context.newPage();
@@ -131,6 +136,10 @@ describe('console in a browser', () => {
     expect(await page.locator('#timeline li.k-engagement .machine').count()).toBe(1);
     expect(timeline.find((l) => l.includes('NPS 9'))).toContain('“レポートが便利 <i>really</i>”');
     expect(await page.locator('#timeline li.k-usage').count()).toBe(2);
+    // Journey entries and steps from the engine's enrollment history.
+    const [{ h }] = await t.db.query(`SELECT count(*)::int AS h FROM enrollment_history x JOIN enrollments e ON e.id = x.enrollment_id WHERE e.account_id = $1`, [ids['acc-active']]);
+    expect(await page.locator('#timeline li.k-enrollment').count()).toBe(h);
+    expect(timeline.join('\n')).toContain('adoption-key-feature · entered');
     // The contact's name is text, in the timeline and in the contacts table.
     expect(await page.locator('#contacts').innerText()).toContain(XSS_CONTACT);
     expect(timeline.join('\n')).toContain(XSS_CONTACT);
@@ -233,6 +242,39 @@ describe('console in a browser', () => {
     expect(funnel.slice(1, 4)).toEqual([String(total.sent), String(total.opened), String(total.clicked)]);
     expect(await page.innerText('#held-back')).toContain('weekly cap reached');
     await shot('09-journey');
+  });
+
+  it('reports a journey from its enrollments: diagram with live counts, entered and goal, treated vs holdout with its interval, per arm', async () => {
+    await page.goto(`${t.url}/console/journeys`);
+    await page.click(`#journeys-table a[href="/console/journeys/${enrolled.journey}"]`);
+    await page.waitForURL(new RegExp(`${enrolled.journey}$`));
+    const active = await t.db.query<{ step_id: string; n: number }>(`SELECT step_id, count(*)::int AS n FROM enrollments WHERE journey_key = $1 AND status = 'active' GROUP BY step_id`, [enrolled.journey]);
+    expect(active.length).toBeGreaterThan(0);
+    for (const a of active) expect(await page.getAttribute(`#journey-diagram .node[data-step="${a.step_id}"] .count`, 'data-count')).toBe(String(a.n));
+    expect(await page.locator('#journey-diagram .node').count()).toBeGreaterThanOrEqual(5);
+    const groups = await t.db.query<{ holdout: boolean; n: number; c: number }>(
+      `SELECT holdout, count(*)::int AS n, count(*) FILTER (WHERE status = 'converted')::int AS c FROM enrollments WHERE journey_key = $1 GROUP BY holdout`,
+      [enrolled.journey],
+    );
+    const tr = groups.find((g) => !g.holdout)!;
+    const ho = groups.find((g) => g.holdout)!;
+    const funnel = await page.locator('.funnel-value').allInnerTexts();
+    expect([funnel[0], funnel[4]]).toEqual([String(tr.n + ho.n), String(tr.c + ho.c)]);
+    const cmp = compareConversion({ successes: tr.c, total: tr.n }, { successes: ho.c, total: ho.n });
+    const all = (await page.locator('#effect tbody tr').first().locator('td').allInnerTexts()).map((x) => x.trim());
+    expect(all[1]).toBe(`${tr.c} / ${tr.n} (${(cmp.treated.rate! * 100).toFixed(1)}%)`);
+    expect(all[2]).toBe(`${ho.c} / ${ho.n} (${(cmp.control.rate! * 100).toFixed(1)}%)`);
+    expect(all[3]).toBe(`${cmp.difference! >= 0 ? '+' : ''}${(cmp.difference! * 100).toFixed(1)} pt`);
+    expect(all[4]).toBe(`${(cmp.ci!.low * 100).toFixed(1)} … ${(cmp.ci!.high * 100).toFixed(1)} pt`);
+    const arms = await t.db.query<{ arm: string; n: number; c: number }>(
+      `SELECT arms->>'ab' AS arm, count(*)::int AS n, count(*) FILTER (WHERE status = 'converted')::int AS c FROM enrollments WHERE journey_key = $1 AND NOT holdout GROUP BY 1`,
+      [enrolled.journey],
+    );
+    for (const a of arms) {
+      const row = (await page.locator('#effect tbody tr', { hasText: `ab: ${a.arm}` }).locator('td').allInnerTexts()).map((x) => x.trim());
+      expect(row[1]).toMatch(new RegExp(`^${a.c} / ${a.n} `));
+    }
+    await shot('12-journey-enrollments');
   });
 
   it('switches to Japanese', async () => {

@@ -148,3 +148,37 @@ export async function seedConsoleFixtures(db: TestDatabase): Promise<Record<stri
   }
   return ids;
 }
+
+/**
+ * Enrollments of one journey as the engine records them (after its versions are stored):
+ * 40 treated (20 per split arm, 12 converted), 10 held out (1 converted), some still waiting
+ * at steps; and one enrollment of the engaged account with its history, for the timeline.
+ */
+export async function seedEnrollments(db: TestDatabase, ids: Record<string, string>): Promise<{ journey: string }> {
+  const journey = 'adoption-key-feature';
+  const [{ version_id }] = await db.query(`SELECT current_version_id AS version_id FROM journeys WHERE key = $1`, [journey]);
+  const bulk = await db.query<{ id: string }>(`SELECT id FROM accounts WHERE external_id LIKE 'bulk-%' ORDER BY id LIMIT 50`);
+  for (let i = 0; i < 50; i++) {
+    const holdout = i >= 40;
+    const arm = i % 2 === 0 ? 'spotlight-now' : 'spotlight-tuesday';
+    const converted = holdout ? i === 40 : i < 12;
+    const waiting = !converted && !holdout && i >= 12 && i < 20 ? (i < 17 ? 'wait-use' : 'tuesday') : null;
+    const status = converted ? 'converted' : waiting ? 'active' : 'completed';
+    await db.query(
+      `INSERT INTO enrollments (journey_key, version_id, subject_type, subject_id, account_id, status, step_id, step_started_at, entered_at, holdout, arms, ended_at, created_at, updated_at)
+       VALUES ($1, $2, 'account', $3, $3, $4, $5, $6, $6, $7, $8, $9, $6, $6)`,
+      [journey, version_id, bulk[i].id, status, waiting ?? 'tag', `${day(-10)}T01:00:00Z`, holdout, JSON.stringify({ ab: arm }), status === 'active' ? null : `${day(-2)}T01:00:00Z`],
+    );
+  }
+  const [e] = await db.query(
+    `INSERT INTO enrollments (journey_key, version_id, subject_type, subject_id, account_id, contact_id, status, step_id, step_started_at, entered_at, holdout, arms, created_at, updated_at)
+     VALUES ($1, $2, 'account', $3, $3, $4, 'active', 'wait-use', $5, $5, false, '{"ab":"spotlight-now"}', $5, $5) RETURNING id`,
+    [journey, version_id, ids['acc-active'], ids['u-xss'], `${day(-6)}T01:00:00Z`],
+  );
+  await db.query(
+    `INSERT INTO enrollment_history (enrollment_id, step_id, outcome, reason, at) VALUES
+       ($1, NULL, 'entered', 'trigger: days_since_contract_start >= 30', $2), ($1, 'ab', 'split', 'arm spotlight-now', $2), ($1, 'spotlight', 'sent', 'template adoption-feature-spotlight', $3)`,
+    [e.id, `${day(-6)}T01:00:00Z`, `${day(-6)}T01:05:00Z`],
+  );
+  return { journey };
+}
