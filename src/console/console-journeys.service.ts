@@ -33,7 +33,9 @@ export class ConsoleJourneysService {
   }
 
   async list(): Promise<JourneySummaryRow[]> {
-    const [rows, keys, defs] = await Promise.all([this.report.journeys(), this.enrollments.keys(), this.definitions()]);
+    const [rows, keys] = await Promise.all([this.report.journeys(), this.enrollments.keys()]);
+    // Journey files are read (and validated) only when the engine has stored no versions yet.
+    const defs = keys.length ? new Map<string, DiagramStep[]>() : await this.definitions();
     const known = new Set(rows.map((r) => r.journey_key));
     // Journeys that have not sent anything yet are listed too.
     const idle = [...new Set([...keys, ...defs.keys()])].filter((k) => !known.has(k)).map((k) => ({ journey_key: k, messages: 0, sent: 0, held_back: 0, last_day: null }));
@@ -41,15 +43,14 @@ export class ConsoleJourneysService {
   }
 
   async journey(key: string): Promise<JourneyReport> {
-    const [funnel, templates, heldBack, e, asOf, defs] = await Promise.all([
+    const [funnel, templates, heldBack, e, asOf] = await Promise.all([
       this.report.funnel(key),
       this.report.perTemplate(key),
       this.report.heldBack(key),
       this.enrollments.report(key),
       this.asOf(),
-      this.definitions(),
     ]);
-    const steps = e?.steps ?? defs.get(key) ?? null;
+    const steps = e?.steps ?? (await this.definitions()).get(key) ?? null;
     const hasEnrollments = !!e && (e.treated.entered > 0 || e.holdout.entered > 0);
     if (!funnel.sent && !templates.length && !heldBack.length && !hasEnrollments && !steps) throw new NotFound(`no journey "${key}"`);
     const conv = (g: { treated: { entered: number; converted: number }; holdout: { entered: number; converted: number } }) =>
