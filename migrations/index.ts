@@ -6,6 +6,9 @@ import { Delivery1763860000000 } from './1763860000000-delivery';
 import { Tracking1763870000000 } from './1763870000000-tracking';
 import { HealthSnapshots1763880000000 } from './1763880000000-health-snapshots';
 import { Engine1763890000000 } from './1763890000000-engine';
+import { ConsoleIndexes1763900000000 } from './1763900000000-console-indexes';
+import { ConsoleSummaries1763900000001 } from './1763900000001-console-summaries';
+import { ConsoleEnrollments1763900000002 } from './1763900000002-console-enrollments';
 
 /** Every migration, in order. Listed explicitly so that builds and tests load the same set. */
 export const migrations = [
@@ -17,4 +20,7 @@ export const migrations = [
   Tracking1763870000000,
   HealthSnapshots1763880000000,
   Engine1763890000000,
+  ConsoleIndexes1763900000000,
+  ConsoleSummaries1763900000001,
+  ConsoleEnrollments1763900000002,
 ];

@@ -20,6 +20,7 @@ import { JourneysModule } from './journeys/journeys.module';
 import { EngineModule } from './engine/engine.module';
 import { TemplatesModule } from './templates/templates.module';
 import { HealthModule } from './health/health.module';
+import { ConsoleModule } from './console/console.module';
 
 export interface AppOptions {
   config: Config;
@@ -69,6 +70,7 @@ export class AppModule {
         EngineModule,
         TemplatesModule,
         HealthModule,
+        ConsoleModule,
       ],
     };
   }

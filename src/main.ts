@@ -54,6 +54,7 @@ async function main(): Promise<void> {
   }
   say(`Touchline is running (role: ${config.role})${servesHttp(config) ? ` at ${config.publicUrl} — API docs ${config.publicUrl}/docs` : ''}`);
   say(`API keys: ${config.secrets.file} (or: npx touchline keys)`);
+  if (servesHttp(config)) say(`CS console: ${config.publicUrl}/console — sign in with the review key (npx touchline keys)`);
 }
 
 main().catch((err) => {

@@ -161,6 +161,10 @@ export const envSchema = z.object({
   HEALTH_MODEL_FILE: z.string().min(1).default('health.yaml'),
   HEALTH_RECOMPUTE_MINUTES: positiveInt.max(24 * 60).default(60),
   HEALTH_SNAPSHOT_DAYS: positiveInt.max(3650).default(400),
+  // CS console: how long a login lasts, rows per page.
+  CONSOLE_SESSION_HOURS: positiveInt.max(24 * 30, 'expected at most 720 hours').default(12),
+  CONSOLE_PAGE_SIZE: positiveInt.max(500, 'expected at most 500').default(50),
+  CONSOLE_REFRESH_SECONDS: positiveInt.max(86_400, 'expected at most 86400 seconds').default(300),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -36,6 +36,7 @@ export interface Config {
   templates: { reloadMs: number; keyFeatures: string[]; loginEvent: string; teamFile: string };
   health: { modelFile: string; recomputeMinutes: number; snapshotDays: number };
   engine: EngineConfig;
+  console: { sessionTtlSeconds: number; pageSize: number; refreshSeconds: number };
   secrets: Secrets;
 }
 
@@ -210,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       teamFile: path.resolve(cwd, e.TEAM_FILE),
     },
     health: { modelFile: path.resolve(cwd, e.HEALTH_MODEL_FILE), recomputeMinutes: e.HEALTH_RECOMPUTE_MINUTES, snapshotDays: e.HEALTH_SNAPSHOT_DAYS },
+    console: { sessionTtlSeconds: e.CONSOLE_SESSION_HOURS * 3600, pageSize: e.CONSOLE_PAGE_SIZE, refreshSeconds: e.CONSOLE_REFRESH_SECONDS },
     secrets,
   };
 }

@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   tracking: () => import('./tracking.bench'),
   render: () => import('./render.bench'),
   health: () => import('./health.bench'),
+  console: () => import('./console.bench'),
 };
 
 async function main() {
