@@ -20,7 +20,7 @@ export interface RecomputeSql {
   params: unknown[];
 }
 
-/** Rows (account_id, profile, score, band, components); `$1` is today's UTC date, `$2` the clock's now. */
+/** Rows (account_id, profile, score, band, components, has_current, has_snapshot); `$1` is today's UTC date, `$2` the clock's now. */
 export function scoredSql(model: HealthModel, today: string, now: Date): RecomputeSql {
   const p = new SqlParams([today, now.toISOString()]);
   const T = '$1::date';
@@ -162,7 +162,17 @@ export function scoredSql(model: HealthModel, today: string, now: Date): Recompu
                      concat(${componentJson}, '}')::jsonb AS components
                 FROM sums) s)`;
 
-  return { sql: `WITH ${[...ctes, scored].join(',\n    ')}\n    SELECT account_id, profile, score, band, components FROM scored`, params: p.values };
+  // Whether each account already has a current row and today's snapshot, read before writing,
+  // so that the writes need no anti-join against a table they are filling (whose plan can go
+  // quadratic when the table's statistics say it is empty).
+  return {
+    sql: `WITH ${[...ctes, scored].join(',\n    ')}
+    SELECT account_id, profile, score, band, components,
+           EXISTS (SELECT 1 FROM account_health h WHERE h.account_id = scored.account_id) AS has_current,
+           EXISTS (SELECT 1 FROM health_snapshots d WHERE d.account_id = scored.account_id AND d.day = ${T}) AS has_snapshot
+      FROM scored`,
+    params: p.values,
+  };
 }
 
 /**
@@ -180,22 +190,22 @@ export const WRITE_SQL = {
       band_changed_at = CASE WHEN h.band <> s.band THEN $1::timestamptz ELSE h.band_changed_at END,
       score = s.score, band = s.band, profile = s.profile, components = s.components, computed_at = $1::timestamptz
       FROM health_scratch s
-     WHERE h.account_id = s.account_id`,
+     WHERE h.account_id = s.account_id AND s.has_current`,
   insertCurrent: `
     INSERT INTO account_health (account_id, score, band, profile, components, computed_at)
     SELECT s.account_id, s.score, s.band, s.profile, s.components, $1::timestamptz
       FROM health_scratch s
-     WHERE NOT EXISTS (SELECT 1 FROM account_health h WHERE h.account_id = s.account_id)`,
+     WHERE NOT s.has_current`,
   updateSnapshots: `
     UPDATE health_snapshots d SET score = s.score, band = s.band, profile = s.profile, components = s.components, computed_at = $1::timestamptz
       FROM health_scratch s
-     WHERE d.account_id = s.account_id AND d.day = $2::date
+     WHERE d.account_id = s.account_id AND d.day = $2::date AND s.has_snapshot
        AND (d.score, d.band, d.profile, d.components) IS DISTINCT FROM (s.score, s.band, s.profile, s.components)`,
   insertSnapshots: `
     INSERT INTO health_snapshots (account_id, day, score, band, profile, components, computed_at)
     SELECT s.account_id, $2::date, s.score, s.band, s.profile, s.components, $1::timestamptz
       FROM health_scratch s
-     WHERE NOT EXISTS (SELECT 1 FROM health_snapshots d WHERE d.account_id = s.account_id AND d.day = $2::date)`,
+     WHERE NOT s.has_snapshot`,
 };
 
 /**
