@@ -3,10 +3,11 @@ import { SqlParams } from '../signals/sql-params';
 import { Component, HealthModel, PHASES, Points, slope, usageWindowDays } from './health-model';
 
 /**
- * The set-based recompute: one statement computes every component's value, points and
- * contribution, the score and the band for all accounts, and writes `account_health` and the
- * day's `health_snapshots` row. Formulas are those of `health-model.ts`, in the same
- * floating-point order, so the two agree exactly (tests hold them to each other).
+ * The set-based recompute. `scoredSql` is one SELECT computing every component's value,
+ * points and contribution, the score, the band and the components' JSON for all accounts; the
+ * repository keeps its result in a scratch table and writes `account_health` and the day's
+ * `health_snapshots` from there (`WRITE_SQL`). Formulas are those of `health-model.ts`, in
+ * the same floating-point order, so the two agree exactly (tests hold them to each other).
  *
  * Usage windows come from one pass over `event_rollups` (recent days only, two hash
  * aggregates); "days since last" uses the signals builder (an index probe per account and
@@ -19,8 +20,8 @@ export interface RecomputeSql {
   params: unknown[];
 }
 
-/** `$1` is today's UTC date, `$2` the clock's now. */
-export function recomputeSql(model: HealthModel, today: string, now: Date): RecomputeSql {
+/** Rows (account_id, profile, score, band, components, has_current, has_snapshot); `$1` is today's UTC date, `$2` the clock's now. */
+export function scoredSql(model: HealthModel, today: string, now: Date): RecomputeSql {
   const p = new SqlParams([today, now.toISOString()]);
   const T = '$1::date';
   const NOW = '$2::timestamptz';
@@ -29,41 +30,52 @@ export function recomputeSql(model: HealthModel, today: string, now: Date): Reco
   const joins: string[] = [];
   const values: string[] = [];
 
+  const windowDays = usageWindowDays(model);
   model.components.forEach((c, i) => {
     const m = c.measure;
-    const win = (days: number, offset = 0) =>
-      offset ? `r.day > ${T} - ${p.add(days + offset, 'int')} AND r.day <= ${T} - ${p.add(offset, 'int')}` : `r.day > ${T} - ${p.add(days, 'int')}`;
+    // Rows are already limited to the usage window (and to days up to today), so a component
+    // whose window is the whole usage window needs no filter of its own.
+    const within = (days: number, extra?: string) => {
+      const parts = [...(days < windowDays ? [`r.day > ${T} - ${p.add(days, 'int')}`] : []), ...(extra ? [extra] : [])];
+      return parts.length ? parts.join(' AND ') : 'true';
+    };
     switch (m.kind) {
       case 'days_since_last': {
         // The window pass already sees the latest use of nearly every active account; only
         // accounts without one in the window need the index probe of the signals builder.
-        usage.push({
-          level1: `max(r.day) FILTER (WHERE r.event = ANY(${p.add(m.events, 'text[]')})) AS u${i}`,
-          level2: `max(u${i}) FILTER (WHERE by_contact = 0) AS u${i}`,
-        });
+        usage.push({ level1: `max(r.day) FILTER (WHERE ${eventIn(m.events, p)}) AS u${i}`, level2: `max(u${i}) AS u${i}` });
         const probes = m.events.map((event) => signalSql({ kind: 'days_since_last', event }, { subject: 'account', account: 'a.id', accountRow: 'a' }, p, T));
         // days_since_last is (today - max(day)); the smallest over the events is the latest use.
         values.push(`COALESCE(${T} - u.u${i}, ${probes.length > 1 ? `LEAST(${probes.join(', ')})` : probes[0]})::float8`);
         break;
       }
       case 'frequency_change': {
-        const ev = `r.event = ANY(${p.add(m.events, 'text[]')})`;
-        usage.push({ level1: `sum(r.count) FILTER (WHERE ${win(m.days)} AND ${ev}) AS u${i}_recent`, level2: `COALESCE(sum(u${i}_recent) FILTER (WHERE by_contact = 0), 0) AS u${i}_recent` });
-        usage.push({ level1: `sum(r.count) FILTER (WHERE ${win(m.days, m.days)} AND ${ev}) AS u${i}_earlier`, level2: `COALESCE(sum(u${i}_earlier) FILTER (WHERE by_contact = 0), 0) AS u${i}_earlier` });
+        const ev = eventIn(m.events, p);
+        const earlier = `r.day > ${T} - ${p.add(2 * m.days, 'int')} AND r.day <= ${T} - ${p.add(m.days, 'int')} AND ${ev}`;
+        usage.push({ level1: `sum(r.count) FILTER (WHERE ${within(m.days, ev)}) AS u${i}_recent`, level2: `COALESCE(sum(u${i}_recent), 0) AS u${i}_recent` });
+        usage.push({ level1: `sum(r.count) FILTER (WHERE ${earlier}) AS u${i}_earlier`, level2: `COALESCE(sum(u${i}_earlier), 0) AS u${i}_earlier` });
         const recent = `COALESCE(u.u${i}_recent, 0)`;
-        const earlier = `COALESCE(u.u${i}_earlier, 0)`;
-        values.push(`CASE WHEN ${recent} = 0 AND ${earlier} = 0 THEN NULL ELSE ${recent}::float8 / GREATEST(${earlier}, 1)::float8 END`);
+        const before = `COALESCE(u.u${i}_earlier, 0)`;
+        values.push(`CASE WHEN ${recent} = 0 AND ${before} = 0 THEN NULL ELSE ${recent}::float8 / GREATEST(${before}, 1)::float8 END`);
         break;
       }
-      case 'feature_breadth':
-        // Distinct events: rows of the (account, event) grouping set that saw a key feature in the window.
-        usage.push({ level1: `bool_or(${win(m.days)} AND r.event = ANY(${p.add(m.events, 'text[]')})) AS u${i}`, level2: `count(*) FILTER (WHERE by_contact = 0 AND u${i}) AS u${i}` });
-        values.push(`COALESCE(u.u${i}, 0)::float8`);
+      case 'feature_breadth': {
+        // Distinct key features: one bit per listed event (63 to a bigint), OR-ed over the
+        // window; the value is the number of bits set.
+        const events = [...new Set(m.events)];
+        const counts: string[] = [];
+        for (let k = 0; k * 63 < events.length; k++) {
+          const arms = events.slice(k * 63, (k + 1) * 63).map((e, b) => `WHEN ${p.add(e, 'text')} THEN ${p.add((1n << BigInt(b)).toString(), 'int8')}`);
+          usage.push({ level1: `bit_or(CASE r.event ${arms.join(' ')} END) FILTER (WHERE ${within(m.days)}) AS u${i}_${k}`, level2: `bit_or(u${i}_${k}) AS u${i}_${k}` });
+          counts.push(`COALESCE(bit_count(u.u${i}_${k}::bit(64)), 0)`);
+        }
+        values.push(`(${counts.join(' + ')})::float8`);
         break;
+      }
       case 'active_users': {
-        // Distinct contacts: rows of the (account, contact) grouping set active in the window.
-        const ev = m.event ? ` AND r.event = ${p.add(m.event, 'text')}` : '';
-        usage.push({ level1: `bool_or(${win(m.days)}${ev}) AS u${i}`, level2: `count(*) FILTER (WHERE by_contact = 1 AND contact_id <> 0 AND u${i}) AS u${i}` });
+        // Distinct contacts: the first level's (account, contact) groups active in the window.
+        const ev = m.event ? `r.event = ${p.add(m.event, 'text')}` : undefined;
+        usage.push({ level1: `bool_or(${within(m.days, ev)}) AS u${i}`, level2: `count(*) FILTER (WHERE contact_id <> 0 AND u${i}) AS u${i}` });
         values.push(`CASE WHEN a.seats > 0 THEN COALESCE(u.u${i}, 0)::float8 / a.seats::float8 END`);
         break;
       }
@@ -97,14 +109,15 @@ export function recomputeSql(model: HealthModel, today: string, now: Date): Reco
   });
 
   if (usage.length) {
-    // Distinct counts without DISTINCT aggregates (which force a sort of every rollup row):
-    // one pass groups the window by (account, event) and by (account, contact) at once, the
-    // second counts those groups per account. Both are hash aggregates.
+    // Two hash aggregates, both keyed by fewer groups than the rollups have rows: per
+    // (account, contact) first, then per account. Distinct contacts are the first level's
+    // groups; distinct key features are bits OR-ed together (no DISTINCT aggregate, which would
+    // sort every rollup row). Each first-level value is one that the second level can combine.
     ctes.unshift(`u1 AS (
-      SELECT r.account_id, r.contact_id, GROUPING(r.event) AS by_contact, ${usage.map((u) => u.level1).join(',\n             ')}
+      SELECT r.account_id, r.contact_id, ${usage.map((u) => u.level1).join(',\n             ')}
         FROM event_rollups r
-       WHERE r.day > ${T} - ${p.add(usageWindowDays(model), 'int')}
-       GROUP BY GROUPING SETS ((r.account_id, r.event), (r.account_id, r.contact_id))),
+       WHERE r.day > ${T} - ${p.add(usageWindowDays(model), 'int')} AND r.day <= ${T}
+       GROUP BY r.account_id, r.contact_id),
     u AS (
       SELECT account_id, ${usage.map((u) => u.level2).join(',\n             ')}
         FROM u1 GROUP BY account_id)`);
@@ -119,11 +132,15 @@ export function recomputeSql(model: HealthModel, today: string, now: Date): Reco
   const profile = `CASE WHEN v.phase = ANY(${p.add(Object.keys(model.profiles), 'text[]')}) THEN v.phase ELSE 'default' END`;
   const counted = (i: number) => `CASE WHEN p${i} IS NOT NULL THEN w${i} ELSE 0::float8 END`;
   const product = (i: number) => `COALESCE(w${i} * p${i}, 0::float8)`;
+  // The components' JSON is written as text and parsed once: jsonb_build_object would turn each
+  // of the 28 numbers to text and back on its own (most of the scoring time). The text holds
+  // the same numerals (numeric_out, float8out) that jsonb_build_object would store.
   const componentJson = idx
-    .map(
-      (i) => `${p.add(model.components[i].name, 'text')}, jsonb_build_object('value', round(v${i}::numeric, 4), 'points', round(p${i}::numeric, 2),
-        'weight', w${i}, 'contribution', CASE WHEN p${i} IS NOT NULL AND w${i} > 0 AND total > 0 THEN round((w${i} * p${i} / total)::numeric, 2) ELSE 0 END)`,
-    )
+    .map((i) => {
+      const head = p.add(`${i ? ', ' : '{'}${JSON.stringify(model.components[i].name)}: {"value": `, 'text');
+      const contribution = `CASE WHEN p${i} IS NOT NULL AND w${i} > 0 AND total > 0 THEN ${roundedText(`(w${i} * p${i} / total)`, 2)} ELSE '0' END`;
+      return `${head}, COALESCE(${roundedText(`v${i}`, 4)}, 'null'), ', "points": ', COALESCE(${roundedText(`p${i}`, 2)}, 'null'), ', "weight": ', w${i}::text, ', "contribution": ', ${contribution}, '}'`;
+    })
     .join(',\n      ');
 
   const scored = `
@@ -142,32 +159,67 @@ export function recomputeSql(model: HealthModel, today: string, now: Date): Reco
              CASE WHEN s.score >= s.green THEN 'green' WHEN s.score >= s.yellow THEN 'yellow' ELSE 'red' END AS band,
              s.components
         FROM (SELECT sums.*, round((CASE WHEN total > 0 THEN total_points / total ELSE 0 END)::numeric, 2) AS score,
-                     jsonb_build_object(${componentJson}) AS components
+                     concat(${componentJson}, '}')::jsonb AS components
                 FROM sums) s)`;
 
-  const sql = `
-    WITH ${[...ctes, scored].join(',\n    ')},
-    current AS (
-      INSERT INTO account_health AS h (account_id, score, band, profile, components, computed_at)
-      SELECT account_id, score, band, profile, components, ${NOW} FROM scored
-      ON CONFLICT (account_id) DO UPDATE SET
-        previous_score  = h.score,
-        previous_band   = CASE WHEN h.band <> EXCLUDED.band THEN h.band ELSE h.previous_band END,
-        band_changed_at = CASE WHEN h.band <> EXCLUDED.band THEN EXCLUDED.computed_at ELSE h.band_changed_at END,
-        score = EXCLUDED.score, band = EXCLUDED.band, profile = EXCLUDED.profile,
-        components = EXCLUDED.components, computed_at = EXCLUDED.computed_at
-      RETURNING 1),
-    snapshots AS (
-      INSERT INTO health_snapshots AS s (account_id, day, score, band, profile, components, computed_at)
-      SELECT account_id, ${T}, score, band, profile, components, ${NOW} FROM scored
-      ON CONFLICT (account_id, day) DO UPDATE SET
-        score = EXCLUDED.score, band = EXCLUDED.band, profile = EXCLUDED.profile,
-        components = EXCLUDED.components, computed_at = EXCLUDED.computed_at
-      RETURNING 1)
-    SELECT band, count(*)::int AS accounts,
-           (SELECT count(*) FROM current)::int AS current_rows, (SELECT count(*) FROM snapshots)::int AS snapshot_rows
-      FROM scored GROUP BY band`;
-  return { sql, params: p.values };
+  // Whether each account already has a current row and today's snapshot, read before writing,
+  // so that the writes need no anti-join against a table they are filling (whose plan can go
+  // quadratic when the table's statistics say it is empty).
+  return {
+    sql: `WITH ${[...ctes, scored].join(',\n    ')}
+    SELECT account_id, profile, score, band, components,
+           EXISTS (SELECT 1 FROM account_health h WHERE h.account_id = scored.account_id) AS has_current,
+           EXISTS (SELECT 1 FROM health_snapshots d WHERE d.account_id = scored.account_id AND d.day = ${T}) AS has_snapshot
+      FROM scored`,
+    params: p.values,
+  };
+}
+
+/**
+ * Writes from the scratch table `health_scratch` (the result of `scoredSql`); `$1` is the
+ * clock's now, `$2` today. Recomputes are serialized by an advisory lock, so "update the rows
+ * that exist, insert the others" needs no ON CONFLICT (whose speculative insertion costs
+ * more per row). A snapshot whose content is unchanged (the same day recomputed with the same
+ * data) is left as it is: rewriting it would only move its computed_at.
+ */
+export const WRITE_SQL = {
+  updateCurrent: `
+    UPDATE account_health h SET
+      previous_score  = h.score,
+      previous_band   = CASE WHEN h.band <> s.band THEN h.band ELSE h.previous_band END,
+      band_changed_at = CASE WHEN h.band <> s.band THEN $1::timestamptz ELSE h.band_changed_at END,
+      score = s.score, band = s.band, profile = s.profile, components = s.components, computed_at = $1::timestamptz
+      FROM health_scratch s
+     WHERE h.account_id = s.account_id AND s.has_current`,
+  insertCurrent: `
+    INSERT INTO account_health (account_id, score, band, profile, components, computed_at)
+    SELECT s.account_id, s.score, s.band, s.profile, s.components, $1::timestamptz
+      FROM health_scratch s
+     WHERE NOT s.has_current`,
+  updateSnapshots: `
+    UPDATE health_snapshots d SET score = s.score, band = s.band, profile = s.profile, components = s.components, computed_at = $1::timestamptz
+      FROM health_scratch s
+     WHERE d.account_id = s.account_id AND d.day = $2::date AND s.has_snapshot
+       AND (d.score, d.band, d.profile, d.components) IS DISTINCT FROM (s.score, s.band, s.profile, s.components)`,
+  insertSnapshots: `
+    INSERT INTO health_snapshots (account_id, day, score, band, profile, components, computed_at)
+    SELECT s.account_id, $2::date, s.score, s.band, s.profile, s.components, $1::timestamptz
+      FROM health_scratch s
+     WHERE NOT s.has_snapshot`,
+};
+
+/**
+ * `round(x::numeric, digits)::text` for a float8 `x`. Whole numbers (days, counts, flat
+ * points: most values) skip the float-to-numeric conversion, which formats the double with
+ * printf and parses it back; below 1e15 both give the same digits.
+ */
+function roundedText(x: string, digits: number): string {
+  return `CASE WHEN ${x} = trunc(${x}) AND abs(${x}) < 1e15 THEN ${x}::int8::text || '.${'0'.repeat(digits)}' ELSE round(${x}::numeric, ${digits})::text END`;
+}
+
+/** `r.event` is one of these (a plain comparison for one event). */
+function eventIn(events: string[], p: SqlParams): string {
+  return events.length === 1 ? `r.event = ${p.add(events[0], 'text')}` : `r.event = ANY(${p.add(events, 'text[]')})`;
 }
 
 /** Piecewise-linear points in SQL, with the same operations as `pointsFor`. */

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
 import type { Band, HealthModel } from './health-model';
-import { recomputeSql } from './health-sql';
+import { scoredSql, WRITE_SQL } from './health-sql';
 
 export interface RecomputeOutcome {
   accounts: number;
   bands: Record<Band, number>;
   snapshotsPruned: number;
+  /** Milliseconds per step (inside the transaction; the commit is not included). */
+  phases: { score: number; current: number; snapshots: number; prune: number };
 }
 
 export interface CurrentHealthRow {
@@ -36,11 +38,12 @@ export class HealthRepository {
   constructor(private readonly db: Db) {}
 
   /**
-   * Recomputes every account in one statement and prunes old snapshots, in one transaction.
+   * Recomputes every account in one transaction: scores into a scratch table (one statement),
+   * writes the current scores and today's snapshots from it, prunes old snapshots.
    * With `wait: false` it returns null when another process is already recomputing.
    */
   async recompute(model: HealthModel, today: string, now: Date, keepDays: number, wait: boolean): Promise<RecomputeOutcome | null> {
-    const { sql, params } = recomputeSql(model, today, now);
+    const { sql, params } = scoredSql(model, today, now);
     return this.db.transaction(async (tx) => {
       if (wait) await tx.query(`SELECT pg_advisory_xact_lock(${LOCK})`);
       else {
@@ -49,14 +52,36 @@ export class HealthRepository {
       }
       // Room for the hash aggregates over a month of rollups of every account (this transaction only).
       await tx.query(`SET LOCAL work_mem = '256MB'`);
-      const rows = await tx.query<{ band: Band; accounts: number }>(sql, params);
+      let mark = process.hrtime.bigint();
+      const lap = () => {
+        const at = process.hrtime.bigint();
+        const ms = Number(at - mark) / 1e6;
+        mark = at;
+        return Math.round(ms);
+      };
+      // A temporary table writes no WAL and is dropped at commit (or rollback, so a retried
+      // transaction starts clean).
+      await tx.query(`CREATE TEMP TABLE health_scratch ON COMMIT DROP AS ${sql}`, params);
+      // A key and statistics, so that the joins of the updates are planned on real numbers.
+      await tx.query(`ALTER TABLE health_scratch ADD PRIMARY KEY (account_id)`);
+      await tx.query(`ANALYZE health_scratch (account_id, has_current, has_snapshot)`);
+      const score = lap();
+      const at = [now.toISOString(), today];
+      await tx.query(WRITE_SQL.updateCurrent, [at[0]]);
+      await tx.query(WRITE_SQL.insertCurrent, [at[0]]);
+      const current = lap();
+      await tx.query(WRITE_SQL.updateSnapshots, at);
+      await tx.query(WRITE_SQL.insertSnapshots, at);
+      const snapshots = lap();
+      const rows = await tx.query<{ band: Band; accounts: number }>(`SELECT band, count(*)::int AS accounts FROM health_scratch GROUP BY band`);
       const bands: Record<Band, number> = { green: 0, yellow: 0, red: 0 };
       for (const r of rows) bands[r.band] = r.accounts;
       const pruned = await tx.query<{ n: number }>(
         `WITH gone AS (DELETE FROM health_snapshots WHERE day <= $1::date - $2::int RETURNING 1) SELECT count(*)::int AS n FROM gone`,
         [today, keepDays],
       );
-      return { accounts: rows.reduce((n, r) => n + r.accounts, 0), bands, snapshotsPruned: pruned[0].n };
+      const prune = lap();
+      return { accounts: rows.reduce((n, r) => n + r.accounts, 0), bands, snapshotsPruned: pruned[0].n, phases: { score, current, snapshots, prune } };
     });
   }
 

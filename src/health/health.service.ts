@@ -16,6 +16,8 @@ export interface RecomputeReport {
   bands: Record<Band, number>;
   snapshotsPruned: number;
   durationMs: number;
+  /** Milliseconds per step: scoring, writing current scores, writing snapshots, pruning. */
+  phases: { score: number; current: number; snapshots: number; prune: number };
 }
 
 @Injectable()

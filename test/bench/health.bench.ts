@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { AppModule } from '../../src/app.module';
@@ -12,6 +13,29 @@ import { scoreOneAccountJs, writeOneAccountJs } from '../support/health-per-acco
 import { benchDatabase } from './bench-db';
 import { generateHealthData } from './health-data';
 import { line, summary } from './report';
+
+/**
+ * CPU seconds the database server has used so far for this database: its backends' user+system
+ * time plus the time of exited children (parallel workers) of the postmaster. Wall time on a
+ * shared machine depends on what else runs; CPU time much less. Null when the server is not a
+ * local one we can read /proc for (BENCH_DATABASE_URL elsewhere, or not Linux).
+ */
+async function serverCpuSeconds(pg: Client): Promise<number | null> {
+  try {
+    const [{ dir }] = (await pg.query(`SELECT current_setting('data_directory') AS dir`)).rows;
+    const postmaster = Number(fs.readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const pids: number[] = (await pg.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)).rows.map((r) => r.pid);
+    const ticks = (pid: number, fields: number[]) => {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return fields.reduce((n, i) => n + Number(f[i]), 0);
+    };
+    let total = ticks(postmaster, [13, 14]); // cutime, cstime: exited children
+    for (const pid of pids) total += ticks(pid, [11, 12]); // utime, stime
+    return total / 100; // USER_HZ
+  } catch {
+    return null;
+  }
+}
 
 /**
  * `npm run bench -- health [--accounts 100000] [--sample 1000]`: the set-based recompute of
@@ -42,12 +66,17 @@ export async function run(args: string[]): Promise<void> {
       const health = app.get(HealthService);
       // First run inserts every row, the second updates them (same day): both are timed.
       const runs: number[] = [];
+      const cpu: (number | null)[] = [];
       for (const kind of ['first (insert)', 'again (update, same day)']) {
+        const c0 = await serverCpuSeconds(pg);
         const t0 = process.hrtime.bigint();
         const report = await health.recompute();
         const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+        const c1 = await serverCpuSeconds(pg);
+        const cpuSeconds = c0 === null || c1 === null ? null : Math.round((c1 - c0) * 100) / 100;
         runs.push(seconds);
-        line({ phase: 'set-based', run: kind, accounts: report?.accounts, bands: report?.bands, seconds: Math.round(seconds * 1000) / 1000 });
+        cpu.push(cpuSeconds);
+        line({ phase: 'set-based', run: kind, accounts: report?.accounts, bands: report?.bands, seconds: Math.round(seconds * 1000) / 1000, serverCpuSeconds: cpuSeconds, phasesMs: report?.phases, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) });
       }
       const [{ current, snapshots }] = (await pg.query(`SELECT (SELECT count(*)::int FROM account_health) AS current, (SELECT count(*)::int FROM health_snapshots) AS snapshots`)).rows;
       if (current !== accounts || snapshots !== accounts) throw new Error(`expected ${accounts} scores and snapshots, got ${current} and ${snapshots}`);
@@ -81,6 +110,9 @@ export async function run(args: string[]): Promise<void> {
         accounts,
         rollups,
         runs: runs.map((s) => Math.round(s * 1000) / 1000),
+        serverCpuSeconds: cpu,
+        cores: os.cpus().length,
+        loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
       });
     } finally {
       await app.close();
