@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { createApp } from './app';
 import { SystemClock } from './common/clock';
-import { Config, ConfigError, loadConfig, servesHttp } from './config/config';
+import { Config, ConfigError, loadConfig, processEnv, servesHttp } from './config/config';
 import { openDatabase } from './database/database-runtime';
 import { DemoService } from './demo/demo.service';
 import { AccountsRepository } from './accounts/accounts.repository';
@@ -13,7 +13,7 @@ const say = (msg: string) => process.stdout.write(`[touchline] ${msg}\n`);
 async function main(): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(processEnv());
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import { ConfigError } from '../config/config';
+import { ConfigError, processEnv } from '../config/config';
 import { parseArgs, UsageError } from './args';
 import { commands } from './commands';
 import { createCliContext } from './context';
 
 /** `npx touchline <command>`: returns the exit code. */
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(argv: string[], env: NodeJS.ProcessEnv = processEnv()): Promise<number> {
   const out = (l: string) => process.stdout.write(l + '\n');
   const err = (l: string) => process.stderr.write(l + '\n');
   const [name, ...rest] = argv;

@@ -234,6 +234,11 @@ function dkimConfig(e: Env, cwd: string): Config['smtp']['dkim'] {
   return { domainName: e.DKIM_DOMAIN!, keySelector: e.DKIM_SELECTOR!, privateKey: key };
 }
 
+/** The process's own environment: the entry points' only way to configuration. */
+export function processEnv(): NodeJS.ProcessEnv {
+  return process.env;
+}
+
 export function runsWorkers(config: Pick<Config, 'role'>): boolean {
   return config.role === 'all' || config.role === 'worker';
 }
