@@ -8,11 +8,6 @@ export interface WriteResult {
   duplicates: number;
 }
 
-interface ContactRef {
-  id: string;
-  accountId: string | null;
-}
-
 /**
  * Writes ingested messages. Track-only batches take two statements (resolve people, then
  * events + rollups in one atomic statement); batches with identify/group run in one
@@ -110,7 +105,7 @@ export class IngestionRepository {
       locale: a.locale ?? null,
       traits: a.traits,
     }));
-    const accounts = await this.resolveAccounts(tx, [...byGroup.keys()], now);
+    const accounts = await this.resolveIds(tx, 'accounts', [...byGroup.keys()], now);
     await tx.query(
       `UPDATE accounts a SET
          name = COALESCE(x.name, a.name),
@@ -136,8 +131,8 @@ export class IngestionRepository {
     );
     const links = messages.filter((m) => m.userId).map((m) => ({ user: m.userId!, group: m.groupId!, at: m.occurredAt.toISOString() }));
     if (!links.length) return;
-    const contacts = await this.resolveContacts(tx, links.map((l) => l.user), now);
-    const pairs = links.map((l) => ({ contact_id: contacts.get(l.user)!.id, account_id: accounts.get(l.group)!, joined_at: l.at }));
+    const contacts = await this.resolveIds(tx, 'contacts', links.map((l) => l.user), now);
+    const pairs = links.map((l) => ({ contact_id: contacts.get(l.user)!, account_id: accounts.get(l.group)!, joined_at: l.at }));
     await tx.query(
       `INSERT INTO account_contacts (account_id, contact_id, joined_at)
        SELECT x.account_id, x.contact_id, min(x.joined_at)
@@ -171,42 +166,22 @@ export class IngestionRepository {
     );
   }
 
-  /** Contact ids (and primary accounts) by external id, creating stubs for unknown users. */
-  private async resolveContacts(tx: Tx, userIds: string[], now: Date): Promise<Map<string, ContactRef>> {
-    const ids = [...new Set(userIds)].sort();
-    const out = new Map<string, ContactRef>();
-    if (!ids.length) return out;
-    const rows = await tx.query<{ id: string; external_id: string; account_id: string | null }>(
-      `WITH ins AS (
-         INSERT INTO contacts (external_id, created_at, updated_at)
-         SELECT u, $2, $2 FROM unnest($1::text[]) AS u ORDER BY u
-         ON CONFLICT (external_id) DO NOTHING
-         RETURNING id, external_id, account_id
-       )
-       SELECT id, external_id, account_id FROM ins
-       UNION ALL
-       SELECT id, external_id, account_id FROM contacts WHERE external_id = ANY($1::text[])`,
-      [ids, now.toISOString()],
-    );
-    for (const r of rows) out.set(r.external_id, { id: r.id, accountId: r.account_id });
-    return out;
-  }
-
-  /** Account ids by external id, creating stubs for unknown groups. */
-  private async resolveAccounts(tx: Tx, groupIds: string[], now: Date): Promise<Map<string, string>> {
-    const ids = [...new Set(groupIds)].sort();
+  /** Row ids of contacts or accounts by external id, creating stubs for unknown ones. */
+  private async resolveIds(tx: Tx, table: 'contacts' | 'accounts', externalIds: string[], now: Date): Promise<Map<string, string>> {
+    const ids = [...new Set(externalIds)].sort();
     const out = new Map<string, string>();
     if (!ids.length) return out;
+    // `table` is one of two fixed identifiers, never user text.
     const rows = await tx.query<{ id: string; external_id: string }>(
       `WITH ins AS (
-         INSERT INTO accounts (external_id, created_at, updated_at)
-         SELECT g, $2, $2 FROM unnest($1::text[]) AS g ORDER BY g
+         INSERT INTO ${table} (external_id, created_at, updated_at)
+         SELECT x, $2, $2 FROM unnest($1::text[]) AS x ORDER BY x
          ON CONFLICT (external_id) DO NOTHING
          RETURNING id, external_id
        )
        SELECT id, external_id FROM ins
        UNION ALL
-       SELECT id, external_id FROM accounts WHERE external_id = ANY($1::text[])`,
+       SELECT id, external_id FROM ${table} WHERE external_id = ANY($1::text[])`,
       [ids, now.toISOString()],
     );
     for (const r of rows) out.set(r.external_id, r.id);
