@@ -66,7 +66,8 @@ describe('several dispatchers', () => {
     expect(times).toHaveLength(n);
     // n sends at 20/s take at least (n - 1) / 20 s; no one-second window holds more than the rate
     // (the +1 is the fence post: slots at 0 ms and 1000 ms both fall in a closed one-second span).
-    expect(times[n - 1] - times[0]).toBeGreaterThanOrEqual(((n - 1) / rate) * 1000 - 5);
+    // 1% slack for timer and clock granularity between processes (a real overrun would be a whole slot, 50 ms).
+    expect(times[n - 1] - times[0]).toBeGreaterThanOrEqual(((n - 1) / rate) * 1000 * 0.99);
     const arrived = [...sink.rcptTimes].sort((x, y) => x - y);
     expect(arrived[n - 1] - arrived[0]).toBeGreaterThanOrEqual(((n - 1) / rate) * 1000 * 0.8);
     let most = 0;

@@ -40,6 +40,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       const c = new Client({ connectionString: serverUrl() });
       await c.connect();
       try {
+        // Let connections that an app is still closing finish first: forcing them off would
+        // surface as an unhandled 57P01 in whichever client still held one.
+        for (let attempt = 0; attempt < 20; attempt++) {
+          try {
+            await c.query(`DROP DATABASE IF EXISTS ${name}`);
+            return;
+          } catch (err) {
+            if ((err as { code?: string }).code !== '55006') throw err; // in use by other sessions
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await c.end();
