@@ -55,6 +55,7 @@ export class EmbeddedPostgres {
   async start(): Promise<{ reused: boolean; initialised: boolean }> {
     const bins = binaries();
     const owner = ensureOwner();
+    if (owner) makeTraversable(path.dirname(bins.postgres)); // e.g. a checkout under a 0700 mktemp dir
     const initialised = !fs.existsSync(path.join(this.options.dir, 'PG_VERSION'));
     if (initialised) await this.initdb(bins, owner);
     const runningPort = this.runningPort();
@@ -176,7 +177,7 @@ function ensureOwner(): Owner | undefined {
   return created;
 }
 
-/** The server user must be able to reach its data directory through every parent. */
+/** The server user must be able to reach its binaries and data directory through every parent (search bit only). */
 function makeTraversable(dir: string): void {
   let current = path.resolve(dir);
   while (current !== path.dirname(current)) {
