@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import * as os from 'node:os';
 import { Client } from 'pg';
 import { SignedLinkBuilder } from '../../src/tracking/link-builder';
 import { benchDatabase } from './bench-db';
@@ -15,6 +16,8 @@ interface Run {
   ok: number;
   other: number;
 }
+
+const loadAverage = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 
 function load(url: string, paths: string[], connections: number, amount: number): Promise<Run> {
   return new Promise((resolve, reject) => {
@@ -41,7 +44,8 @@ function load(url: string, paths: string[], connections: number, amount: number)
  * `npm run bench -- tracking [--requests 60000] [--connections 20] [--messages 2000]`: HTTP load
  * on the open pixel and the click redirect of the service in its own process, then every
  * answered hit is counted in engagement_events. Baseline in the same run: /healthz (the
- * same server, middleware and one database round trip, no tracking work).
+ * same process, through the whole Nest/Express pipeline, one database round trip, no
+ * tracking work); opens and clicks are answered by the listener in front of Nest.
  */
 export async function run(args: string[]): Promise<void> {
   const opt = (name: string, def: number) => {
@@ -80,11 +84,11 @@ export async function run(args: string[]): Promise<void> {
     await c.query(`TRUNCATE engagement_events`);
 
     const baseline = await load(svc.url, ['/healthz'], connections, requests);
-    line({ phase: 'baseline', endpoint: '/healthz', connections, ...baseline });
+    line({ phase: 'baseline', endpoint: '/healthz', connections, ...baseline, loadAverage: loadAverage() });
     const open = await load(svc.url, opens, connections, requests);
-    line({ phase: 'open', endpoint: '/t/o/:token', connections, ...open });
+    line({ phase: 'open', endpoint: '/t/o/:token', connections, ...open, loadAverage: loadAverage() });
     const click = await load(svc.url, clicks, connections, requests);
-    line({ phase: 'click', endpoint: '/t/c/:token', connections, ...click });
+    line({ phase: 'click', endpoint: '/t/c/:token', connections, ...click, loadAverage: loadAverage() });
 
     const [{ opens: storedOpens, clicks: storedClicks }] = (
       await c.query(`SELECT count(*) FILTER (WHERE kind = 'open')::int AS opens, count(*) FILTER (WHERE kind = 'click')::int AS clicks FROM engagement_events`)
@@ -106,6 +110,7 @@ export async function run(args: string[]): Promise<void> {
       baselineP99Ms: baseline.p99,
       allRecorded,
       met: rps >= 3000 && p99 < 50 && allRecorded,
+      loadAverage: loadAverage(),
     });
   } finally {
     await c.end();
