@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module';
 import { ExceptionsFilter } from './common/exception.filter';
 import { httpDuration } from './ops/metrics';
+import { mountTrackingListener } from './tracking/tracking-listener';
 
 /** Builds the Nest application (not yet listening): used by `npm start`, the CLI and tests. */
 export async function createApp(options: AppOptions): Promise<NestExpressApplication> {
@@ -35,5 +36,7 @@ export async function createApp(options: AppOptions): Promise<NestExpressApplica
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key of the scope the route needs' }, 'apiKey')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
+  // Opens and clicks are answered in front of the Nest pipeline (same service, same answers).
+  mountTrackingListener(app);
   return app;
 }

@@ -45,7 +45,7 @@ const META_CACHE_SIZE = 50_000;
 export class TrackingService {
   private readonly hitLimiter: RateLimiter;
   private readonly pageLimiter: RateLimiter;
-  /** Message facts do not change once sent; caching them keeps a hit to one statement. */
+  /** Message facts do not change once sent; caching them (LRU, bounded) keeps a hit to its one INSERT. */
   private readonly metaCache = new Map<string, MessageMeta>();
   private readonly publicOrigin: string;
 
@@ -182,7 +182,11 @@ export class TrackingService {
 
   private async meta(payload: TokenPayload): Promise<MessageMeta | null> {
     let meta = this.metaCache.get(payload.m);
-    if (!meta) {
+    if (meta) {
+      // Least recently used goes first: a hit moves its message to the back.
+      this.metaCache.delete(payload.m);
+      this.metaCache.set(payload.m, meta);
+    } else {
       const found = await this.engagement.message(payload.m);
       if (!found) return null;
       meta = found;

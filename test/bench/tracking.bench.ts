@@ -1,4 +1,6 @@
 import autocannon from 'autocannon';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { Client } from 'pg';
 import { SignedLinkBuilder } from '../../src/tracking/link-builder';
 import { benchDatabase } from './bench-db';
@@ -9,12 +11,53 @@ const KEYS = [{ id: 'kb', secret: 'bench-tracking-secret-0123456789' }];
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
 interface Run {
+  /** CPU per 1,000 requests (ms) of the service and of PostgreSQL: what the code costs, whatever else shares the machine. */
+  cpuMsPer1k?: { service: number; postgres: number };
   rps: number;
   p50: number;
   p99: number;
   ok: number;
   other: number;
 }
+
+function stat(pid: number): { ppid: number; cpuMs: number; childrenCpuMs: number } | null {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime (own), cutime and cstime (children that exited), in ticks of 1/100 s
+    return { ppid: Number(fields[1]), cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, childrenCpuMs: (Number(fields[13]) + Number(fields[14])) * 10 };
+  } catch {
+    return null;
+  }
+}
+
+/** The postmaster listening on `port` (its command line names the port). */
+function postmaster(port: string): number | null {
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (cmd[0]?.endsWith('/postgres') && cmd.includes(`port=${port}`)) return Number(name);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+
+/** CPU time (user + system, ms) used so far by the service process and by PostgreSQL (postmaster and backends). */
+function cpuMs(servicePid: number, pgPid: number | null): { service: number; postgres: number } {
+  let postgres = 0;
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = stat(Number(name));
+    // The postmaster's children-time keeps the CPU of backends that have exited (idle pool connections).
+    if (s && pgPid && Number(name) === pgPid) postgres += s.cpuMs + s.childrenCpuMs;
+    else if (s && pgPid && s.ppid === pgPid) postgres += s.cpuMs;
+  }
+  return { service: stat(servicePid)?.cpuMs ?? 0, postgres };
+}
+
+const loadAverage = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 
 function load(url: string, paths: string[], connections: number, amount: number): Promise<Run> {
   return new Promise((resolve, reject) => {
@@ -41,7 +84,8 @@ function load(url: string, paths: string[], connections: number, amount: number)
  * `npm run bench -- tracking [--requests 60000] [--connections 20] [--messages 2000]`: HTTP load
  * on the open pixel and the click redirect of the service in its own process, then every
  * answered hit is counted in engagement_events. Baseline in the same run: /healthz (the
- * same server, middleware and one database round trip, no tracking work).
+ * same process, through the whole Nest/Express pipeline, one database round trip, no
+ * tracking work); opens and clicks are answered by the listener in front of Nest.
  */
 export async function run(args: string[]): Promise<void> {
   const opt = (name: string, def: number) => {
@@ -79,12 +123,20 @@ export async function run(args: string[]): Promise<void> {
     await load(svc.url, ['/healthz'], connections, 2000);
     await c.query(`TRUNCATE engagement_events`);
 
-    const baseline = await load(svc.url, ['/healthz'], connections, requests);
-    line({ phase: 'baseline', endpoint: '/healthz', connections, ...baseline });
-    const open = await load(svc.url, opens, connections, requests);
-    line({ phase: 'open', endpoint: '/t/o/:token', connections, ...open });
-    const click = await load(svc.url, clicks, connections, requests);
-    line({ phase: 'click', endpoint: '/t/c/:token', connections, ...click });
+    const pg = postmaster(new URL(db.url).port);
+    const measured = async (paths: string[]): Promise<Run> => {
+      const before = cpuMs(svc.pid, pg);
+      const r = await load(svc.url, paths, connections, requests);
+      const after = cpuMs(svc.pid, pg);
+      const per1k = (ms: number) => Math.round((ms / requests) * 10_000) / 10;
+      return { ...r, cpuMsPer1k: { service: per1k(after.service - before.service), postgres: per1k(after.postgres - before.postgres) } };
+    };
+    const baseline = await measured(['/healthz']);
+    line({ phase: 'baseline', endpoint: '/healthz', connections, ...baseline, loadAverage: loadAverage() });
+    const open = await measured(opens);
+    line({ phase: 'open', endpoint: '/t/o/:token', connections, ...open, loadAverage: loadAverage() });
+    const click = await measured(clicks);
+    line({ phase: 'click', endpoint: '/t/c/:token', connections, ...click, loadAverage: loadAverage() });
 
     const [{ opens: storedOpens, clicks: storedClicks }] = (
       await c.query(`SELECT count(*) FILTER (WHERE kind = 'open')::int AS opens, count(*) FILTER (WHERE kind = 'click')::int AS clicks FROM engagement_events`)
@@ -104,8 +156,10 @@ export async function run(args: string[]): Promise<void> {
       clickRps: click.rps,
       p99Ms: p99,
       baselineP99Ms: baseline.p99,
+      cpuMsPer1k: { baseline: baseline.cpuMsPer1k, open: open.cpuMsPer1k, click: click.cpuMsPer1k },
       allRecorded,
       met: rps >= 3000 && p99 < 50 && allRecorded,
+      loadAverage: loadAverage(),
     });
   } finally {
     await c.end();

@@ -1,0 +1,127 @@
+import { Logger } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { PinoLogger } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { requestId } from '../common/request-id';
+import { httpDuration } from '../ops/metrics';
+import { hitRequest, writeTrackingResponse } from './tracking-http';
+import { TrackingResponse, TrackingService } from './tracking.service';
+
+/** The token alphabet (base64url parts joined by dots); anything else is left to Nest. */
+const TOKEN = /^[A-Za-z0-9_.-]+$/;
+/** The routes as Express names them in the request-duration metric. */
+const ROUTES = { o: '/t/o/:token', c: '/t/c/:token' } as const;
+
+export interface FastHit {
+  kind: 'o' | 'c';
+  token: string;
+}
+
+/**
+ * The open pixel or click this request is, when the raw listener serves it; null when it
+ * falls through to Nest. Only the plain form is taken: GET or HEAD on `/t/o/<token>` or
+ * `/t/c/<token>` (any query ignored, as Nest ignores it), a token of the token alphabet
+ * (nothing percent-encoded), and no request body. Everything else, including odd spellings
+ * of these paths, goes to Nest, which answers it as before.
+ */
+export function fastHit(req: IncomingMessage): FastHit | null {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return null;
+  const url = req.url;
+  if (!url || url.length < 6 || !url.startsWith('/t/') || url[4] !== '/') return null;
+  const kind = url[3];
+  if (kind !== 'o' && kind !== 'c') return null;
+  const q = url.indexOf('?', 5);
+  const token = q < 0 ? url.slice(5) : url.slice(5, q);
+  if (!TOKEN.test(token)) return null;
+  const length = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) return null;
+  return { kind, token };
+}
+
+export interface TrackingListenerDeps {
+  tracking: TrackingService;
+  /** The client address as Express resolves it (its `trust proxy` setting). */
+  clientIp(req: IncomingMessage): string | undefined;
+  /** Everything that is not a plain open or click: Nest (the Express app). */
+  next: RequestListener;
+}
+
+/**
+ * A request listener that serves opens and clicks without the Nest/Express pipeline (no
+ * router, guards, pipes, interceptors or per-request child logger), and hands every other
+ * request to `next`. The work is TrackingService's, unchanged: rate limit, token
+ * verification, classification, and the event committed before the answer is written
+ * (tracking-http.ts writes the same answer as the controller).
+ */
+export function trackingListener(deps: TrackingListenerDeps): RequestListener {
+  const errors = new Logger('Exceptions');
+  return (req, res) => {
+    const hit = fastHit(req);
+    if (!hit) {
+      deps.next(req, res);
+      return;
+    }
+    void serve(deps, errors, req, res, hit);
+  };
+}
+
+async function serve(deps: TrackingListenerDeps, errors: Logger, req: IncomingMessage, res: ServerResponse, { kind, token }: FastHit): Promise<void> {
+  const started = performance.now();
+  const id = requestId(req, res);
+  try {
+    const h = hitRequest(req, token, deps.clientIp(req));
+    const answer: TrackingResponse = kind === 'o' ? await deps.tracking.open(h) : await deps.tracking.click(h);
+    writeTrackingResponse(res, answer);
+  } catch (err) {
+    // As the exception filter answers an unexpected failure (e.g. the database is down).
+    const errorId = randomUUID();
+    errors.error({ errorId, err, path: `/t/${kind}/…` }, `unhandled error ${errorId}`);
+    if (!res.headersSent) {
+      const body = JSON.stringify({ error: { code: 'internal', message: 'internal error; report this error id', errorId } });
+      res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  httpDuration.observe({ method: req.method, route: ROUTES[kind], status: res.statusCode }, seconds);
+  logRequest(req, res, id, seconds);
+}
+
+/**
+ * The line pino-http writes for a request through Nest, with the same request id and the
+ * token hidden, written only when its level is on (no child logger per request).
+ */
+function logRequest(req: IncomingMessage, res: ServerResponse, id: string, seconds: number): void {
+  const root = PinoLogger.root;
+  const level = res.statusCode >= 500 ? 'error' : 'info';
+  if (!root || !root.isLevelEnabled(level)) return;
+  root[level]({ req: { id, method: req.method, url: '/t/…' }, res: { statusCode: res.statusCode }, responseTime: Math.round(seconds * 1000) }, level === 'error' ? 'request errored' : 'request completed');
+}
+
+function getter(proto: object, name: string): (this: unknown) => unknown {
+  for (let p: object | null = proto; p; p = Object.getPrototypeOf(p)) {
+    const d = Object.getOwnPropertyDescriptor(p, name);
+    if (d?.get) return d.get;
+  }
+  throw new Error(`tracking listener: Express request has no "${name}" getter`);
+}
+
+/**
+ * Puts the tracking listener in front of the Nest application's HTTP server (call before
+ * `listen`). The client address comes from Express's own `req.ip` getter, so `trust proxy`
+ * applies exactly as on routes served by Nest.
+ */
+export function mountTrackingListener(app: NestExpressApplication): void {
+  const server = app.getHttpServer() as Server;
+  const express = app.getHttpAdapter().getInstance() as { request: object };
+  const ip = getter(express.request, 'ip');
+  const clientIp = (req: IncomingMessage) => (ip.call({ app: express, headers: req.headers, socket: req.socket }) as string | undefined) ?? req.socket.remoteAddress;
+  const previous = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  const next: RequestListener = (req, res) => {
+    for (const listener of previous) listener(req, res);
+  };
+  server.on('request', trackingListener({ tracking: app.get(TrackingService), clientIp, next }));
+}
