@@ -7,6 +7,8 @@ export interface DbSample {
   dbMb: number;
   backlog: number;
   activeEnrollments: number;
+  /** Server connections to this database (all processes' pools), and those running a query. */
+  connections: { open: number; active: number };
 }
 
 /** What the soak reads from the database: cheap samples while it runs, the counts at the end. */
@@ -26,11 +28,13 @@ export class DbProbe {
                 pg_database_size(current_database()) AS bytes,
                 (SELECT count(*) FROM messages WHERE status IN ('queued', 'deferred') AND scheduled_at <= now() + interval '100 years')::int AS backlog,
                 (SELECT count(*) FROM enrollments WHERE status = 'active')::int AS active,
-                (SELECT coalesce(max(id), 0) FROM engagement_events)::bigint AS engagement`,
+                (SELECT coalesce(max(id), 0) FROM engagement_events)::bigint AS engagement,
+                (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid())::int AS open,
+                (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active')::int AS busy`,
       )
     ).rows;
     if (!this.engagementStart) this.engagementStart = Number(r.engagement) || -1;
-    return { history: Number(r.history), dbMb: Math.round(Number(r.bytes) / 104857.6) / 10, backlog: r.backlog, activeEnrollments: r.active };
+    return { history: Number(r.history), dbMb: Math.round(Number(r.bytes) / 104857.6) / 10, backlog: r.backlog, activeEnrollments: r.active, connections: { open: r.open, active: r.busy } };
   }
 
   /** Counts to compare with what the load generators were told. */
@@ -44,7 +48,14 @@ export class DbProbe {
         await this.pg.query(`SELECT status, count(*)::int AS n FROM messages WHERE created_at > $1 OR sent_at > $1 OR updated_at > $1 GROUP BY status ORDER BY status`, [this.start])
       ).rows.map((r) => [r.status, r.n]),
     );
-    return { soakEvents, sentDuringRun, engagementDuringRun, byStatus, virtualEnd: virtualEnd.toISOString() };
+    // Why messages ended in review or failed (e.g. a generated past message naming a template that does not exist).
+    const problems = (
+      await this.pg.query(
+        `SELECT status, left(reason, 80) AS reason, count(*)::int AS n FROM messages WHERE status IN ('review', 'failed') AND updated_at > $1 GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5`,
+        [this.start],
+      )
+    ).rows;
+    return { soakEvents, sentDuringRun, engagementDuringRun, byStatus, problems, virtualEnd: virtualEnd.toISOString() };
   }
 }
 

@@ -47,8 +47,9 @@ export async function run(args: string[]): Promise<void> {
   try {
     const probe = new DbProbe(pg, new Date(DATA_NOW));
     const start0 = await probe.sample();
-    // All processes share one virtual timeline: DATA_NOW at the real instant `anchor`.
-    const anchor = Date.now() + 5_000;
+    // All processes share one virtual timeline: DATA_NOW at the real instant `anchor` (the
+    // first start); load starts once every process is up, and the run ends `minutes` after it.
+    const anchor = Date.now();
     const virtualNow = () => new Date(Date.parse(DATA_NOW) + (Date.now() - anchor) * speed);
     const env = (role: string, pool: number): Record<string, string> => ({
       TOUCHLINE_ROLE: role,
@@ -70,8 +71,7 @@ export async function run(args: string[]): Promise<void> {
     procs.push({ name: 'api', svc: await startService(db.url, env('api', 16)) });
     for (let i = 1; i <= workers; i++) procs.push({ name: `worker${i}`, svc: await startService(db.url, env('worker', 10)) });
     const api = procs[0].svc;
-    while (Date.now() < anchor) await new Promise((r) => setTimeout(r, 100));
-    line({ phase: 'start', days, minutes, speed, workers, accounts, contacts: accounts * contactsPerAccount, ingestRate, trackingRate, virtualStart: DATA_NOW, loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100), dbMb: start0.dbMb });
+    line({ phase: 'start', readySeconds: Math.round((Date.now() - anchor) / 1000), virtualNow: virtualNow().toISOString(), days, minutes, speed, workers, accounts, contacts: accounts * contactsPerAccount, ingestRate, trackingRate, virtualStart: DATA_NOW, loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100), dbMb: start0.dbMb });
 
     const ingest = new IngestLoad(api.url, { accounts, contactsPerAccount, batch, virtualNow });
     const tracking = new TrackingLoad(api.url, KEYS);
@@ -104,6 +104,7 @@ export async function run(args: string[]): Promise<void> {
         dbMb: d.dbMb,
         outboxBacklog: d.backlog,
         activeEnrollments: d.activeEnrollments,
+        pgConnections: d.connections,
         ingestSkipped: ingestLoop.counts().skipped,
         trackingSkipped: trackingLoop.counts().skipped,
         loadavg1: Math.round(os.loadavg()[0] * 100) / 100,
@@ -146,7 +147,7 @@ export async function run(args: string[]): Promise<void> {
       trackingFailed: tracking.failed,
       trackingOk: c.engagementDuringRun === tracking.answered && tracking.failed === 0,
     };
-    line({ check: 'correctness', ...checks, messagesByStatus: c.byStatus });
+    line({ check: 'correctness', ...checks, messagesByStatus: c.byStatus, reviewOrFailed: c.problems });
     const rates = {
       ingestEventsPerSec: Math.round(ingest.acked / realSeconds),
       stepsPerSec: Math.round((end.history - start0.history) / realSeconds),
