@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { benchServer } from './bench-db';
-import { line, summary } from './report';
+import { line, option, summary } from './report';
 import { startService, ServiceProcess } from './service-process';
 import { startSinkProcess, SinkProcess } from './smtp-sink-process';
 
@@ -42,12 +42,8 @@ interface Measured {
  * ratios to one worker (the same-run baseline).
  */
 export async function run(args: string[]): Promise<void> {
-  const opt = (name: string, def: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args[i + 1] : def;
-  };
-  const n = Number(opt('enrollments', '8000'));
-  const counts = opt('workers', '1,2,3').split(',').map(Number);
+  const n = Number(option(args, 'enrollments', '8000'));
+  const counts = option(args, 'workers', '1,2,3').split(',').map(Number);
   const server = await benchServer();
   const sink = await startSinkProcess();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-bench-scaleout-'));

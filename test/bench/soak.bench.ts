@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import { Client } from 'pg';
-import { line, summary } from './report';
+import { line, option, summary } from './report';
 import { startService, ServiceProcess } from './service-process';
 import { startSinkProcess } from './smtp-sink-process';
 import { DATA_NOW, soakDatabase } from './soak-data';
@@ -23,10 +23,7 @@ const KEYS = [{ id: 'ks', secret: 'soak-tracking-secret-0123456789' }];
  * `--report` seconds, then a final summary with the correctness counts.
  */
 export async function run(args: string[]): Promise<void> {
-  const opt = (name: string, def: number) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : def;
-  };
+  const opt = (name: string, def: number) => Number(option(args, name, String(def)));
   const days = opt('days', 30);
   const minutes = opt('minutes', 12);
   const workers = opt('workers', 2);
