@@ -95,7 +95,7 @@ export async function cachedDatabase(
   }
   const run = `${key}_run_${Date.now()}`;
   const t1 = Date.now();
-  await admin(serverUrl, `CREATE DATABASE ${run} TEMPLATE ${template}`);
+  await admin(serverUrl, `CREATE DATABASE ${run} TEMPLATE ${template} STRATEGY = FILE_COPY`);
   const url = withDatabase(serverUrl, run);
   await runMigrations(url);
   log(`copied the cached data set into ${run} in ${Math.round((Date.now() - t1) / 1000)} s`);

@@ -46,7 +46,7 @@ export async function startService(databaseUrl: string, env: Record<string, stri
   const url = `http://127.0.0.1:${port}`;
   const startupOutput = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${out}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`service did not start: ${out}`)), 180_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('Touchline is running')) {

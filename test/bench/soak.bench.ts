@@ -11,8 +11,8 @@ const KEYS = [{ id: 'ks', secret: 'soak-tracking-secret-0123456789' }];
 
 /**
  * `npm run bench -- soak [--days 30] [--minutes 12] [--workers 2] [--accounts 100000]
- * [--contacts-per-account 5] [--events-per-account 30] [--ingest-rate 300] [--batch 50]
- * [--tracking-rate 60] [--send-rate 100] [--report 30] [--fresh]`
+ * [--contacts-per-account 5] [--events-per-account 30] [--ingest-rate 200] [--batch 50]
+ * [--tracking-rate 40] [--send-rate 100] [--send-window always] [--report 30] [--fresh]`
  *
  * Everything together, in real processes, for a compressed period: one API process
  * (ingestion, tracking) and `--workers` worker processes (journey engine, dispatcher, health)
@@ -30,9 +30,9 @@ export async function run(args: string[]): Promise<void> {
   const accounts = opt('accounts', 100_000);
   const contactsPerAccount = opt('contacts-per-account', 5);
   const eventsPerAccount = opt('events-per-account', 30);
-  const ingestRate = opt('ingest-rate', 300);
+  const ingestRate = opt('ingest-rate', 200);
   const batch = opt('batch', 50);
-  const trackingRate = opt('tracking-rate', 60);
+  const trackingRate = opt('tracking-rate', 40);
   const reportEvery = opt('report', 30);
   const speed = (days * 86_400_000) / (minutes * 60_000);
 
@@ -60,6 +60,8 @@ export async function run(args: string[]): Promise<void> {
       SMTP_URL: sink.url,
       SMTP_POOL_CONNECTIONS: '4',
       DELIVERY_RATE_PER_SECOND: String(opt('send-rate', 100)),
+      // At 3600x a weekday's 09:00-18:00 window lasts 9 real seconds: by default the window is always open.
+      DELIVERY_SEND_WINDOW: option(args, 'send-window', 'always'),
       // Leases and trigger passes are virtual time: scaled so they last as long in real time as in production.
       DELIVERY_LEASE: String(Math.round(300_000 * speed)),
       ENGINE_LEASE_MS: String(Math.round(60_000 * speed)),
