@@ -69,10 +69,12 @@ export async function startService(databaseUrl: string, env: Record<string, stri
     },
     stop: () =>
       new Promise<void>((resolve) => {
-        child.once('exit', () => {
+        const done = () => {
           fs.rmSync(dataDir, { recursive: true, force: true });
           resolve();
-        });
+        };
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', done);
         child.kill('SIGTERM');
       }),
   };

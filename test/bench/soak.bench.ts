@@ -42,6 +42,9 @@ export async function run(args: string[]): Promise<void> {
   await pg.connect();
   const procs: Array<{ name: string; svc: ServiceProcess }> = [];
   try {
+    // The generator's past messages name template version "v1", which no template has: left
+    // queued or deferred, the dispatchers would spend the run failing to render them.
+    await pg.query(`UPDATE messages SET status = 'capped', reason = 'generated history (not sent by the soak)' WHERE status IN ('queued', 'deferred')`);
     const probe = new DbProbe(pg, new Date(DATA_NOW));
     const start0 = await probe.sample();
     // All processes share one virtual timeline: DATA_NOW at the real instant `anchor` (the
@@ -117,9 +120,8 @@ export async function run(args: string[]): Promise<void> {
     await Promise.all([ingestLoop.stop(), trackingLoop.stop()]);
     const realSeconds = (Date.now() - anchor) / 1000;
     const virtualEnd = virtualNow();
-    // Workers stop gracefully (the batch in hand finishes and its outcomes are recorded) before counting.
-    for (const p of procs) await p.svc.stop();
-    procs.length = 0;
+    // All processes stop gracefully at once (the batch in hand finishes and its outcomes are recorded) before counting.
+    await Promise.all(procs.splice(0).map((p) => p.svc.stop()));
 
     const end = await probe.sample();
     const c = await probe.correctness(virtualEnd);
