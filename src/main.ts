@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createApp } from './app';
-import { SystemClock } from './common/clock';
+import { clockFrom } from './common/clock';
 import { Config, ConfigError, loadConfig, processEnv, servesHttp } from './config/config';
 import { openDatabase } from './database/database-runtime';
 import { DemoService } from './demo/demo.service';
@@ -23,7 +23,9 @@ async function main(): Promise<void> {
   }
   if (config.secrets.created) say(`generated API keys and signing secrets into ${config.secrets.file} (keep this file private)`);
   const db = await openDatabase(config, say);
-  const app = await createApp({ config, clock: new SystemClock(), databaseUrl: db.url });
+  const clock = clockFrom(config.clock);
+  if (config.clock.mode === 'scaled') say(`VIRTUAL CLOCK (CLOCK=scaled): ${clock.now().toISOString()} running at ${config.clock.speed}x real time — not for production`);
+  const app = await createApp({ config, clock, databaseUrl: db.url });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) {

@@ -39,6 +39,36 @@ export class VirtualClock extends Clock {
   }
 }
 
+/**
+ * Virtual time running at `speed` times real time: `start` at the real instant `anchor`
+ * (epoch ms). Processes given the same three values agree on the time, so an API process
+ * and several worker processes can share one compressed month (the soak benchmark).
+ * Only used when CLOCK=scaled is set explicitly (see README, "Configuration").
+ */
+export class ScaledClock extends Clock {
+  constructor(
+    readonly start: number,
+    readonly speed: number,
+    readonly anchor: number,
+    private readonly realNow: () => number = Date.now,
+  ) {
+    super();
+  }
+
+  now(): Date {
+    return new Date(this.start + (this.realNow() - this.anchor) * this.speed);
+  }
+}
+
+/** Which clock a process runs on: real time (always, unless CLOCK=scaled is set explicitly). */
+export type ClockSetting = { mode: 'system' } | { mode: 'scaled'; start: number; speed: number; anchor?: number };
+
+/** The process's clock from its config; an unset anchor means "now" (one process on its own). */
+export function clockFrom(setting: ClockSetting, realNow: () => number = Date.now): Clock {
+  if (setting.mode === 'system') return new SystemClock();
+  return new ScaledClock(setting.start, setting.speed, setting.anchor ?? realNow(), realNow);
+}
+
 /** The UTC calendar day of an instant, as YYYY-MM-DD (the granularity of usage rollups). */
 export function utcDay(at: Date): string {
   return at.toISOString().slice(0, 10);

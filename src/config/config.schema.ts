@@ -41,6 +41,13 @@ const parsed = <T>(parse: (v: string) => T) =>
     }
   });
 const duration = parsed(parseDuration);
+/** An instant: ISO 8601 with a zone (2026-11-01T00:00:00Z) or epoch milliseconds. */
+const instant = z.string().transform((v, ctx) => {
+  const ms = /^\d+$/.test(v) ? Number(v) : /(Z|[+-]\d\d:?\d\d)$/.test(v) ? Date.parse(v) : NaN;
+  if (Number.isFinite(ms)) return ms;
+  ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 instant with a zone (2026-11-01T00:00:00Z) or epoch milliseconds' });
+  return z.NEVER;
+});
 const nonNegative = z.coerce.number({ message: 'expected a number' }).min(0, 'expected zero or more');
 
 /**
@@ -165,6 +172,11 @@ export const envSchema = z.object({
   CONSOLE_SESSION_HOURS: positiveInt.max(24 * 30, 'expected at most 720 hours').default(12),
   CONSOLE_PAGE_SIZE: positiveInt.max(500, 'expected at most 500').default(50),
   CONSOLE_REFRESH_SECONDS: positiveInt.max(86_400, 'expected at most 86400 seconds').default(300),
+  // Virtual clock (soak benchmark): off unless CLOCK=scaled is set explicitly; see README, "Virtual clock".
+  CLOCK: z.enum(['system', 'scaled'], { message: 'expected system or scaled' }).default('system'),
+  CLOCK_START: instant.optional(),
+  CLOCK_SPEED: z.coerce.number({ message: 'expected a number' }).positive('expected a positive number').max(1_000_000, 'expected at most 1000000').default(1),
+  CLOCK_ANCHOR: instant.optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { createHmac } from 'node:crypto';
 import * as path from 'node:path';
+import type { ClockSetting } from '../common/clock';
 import type { CapRule } from '../delivery/caps';
 import type { SendWindow } from '../delivery/send-window';
 import { Env, envSchema, Role, Scope } from './config.schema';
@@ -37,6 +38,8 @@ export interface Config {
   health: { modelFile: string; recomputeMinutes: number; snapshotDays: number };
   engine: EngineConfig;
   console: { sessionTtlSeconds: number; pageSize: number; refreshSeconds: number };
+  /** Real time unless CLOCK=scaled (soak runs): see clockFrom in common/clock. */
+  clock: ClockSetting;
   secrets: Secrets;
 }
 
@@ -212,8 +215,20 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     },
     health: { modelFile: path.resolve(cwd, e.HEALTH_MODEL_FILE), recomputeMinutes: e.HEALTH_RECOMPUTE_MINUTES, snapshotDays: e.HEALTH_SNAPSHOT_DAYS },
     console: { sessionTtlSeconds: e.CONSOLE_SESSION_HOURS * 3600, pageSize: e.CONSOLE_PAGE_SIZE, refreshSeconds: e.CONSOLE_REFRESH_SECONDS },
+    clock: clockSetting(e),
     secrets,
   };
+}
+
+/** CLOCK=scaled needs CLOCK_START; the other CLOCK_ settings without it are a mistake, not a default. */
+function clockSetting(e: Env): ClockSetting {
+  if (e.CLOCK === 'system') {
+    const stray = (['CLOCK_START', 'CLOCK_ANCHOR'] as const).filter((k) => e[k] !== undefined);
+    if (stray.length || e.CLOCK_SPEED !== 1) throw new ConfigError([`${[...stray, ...(e.CLOCK_SPEED !== 1 ? ['CLOCK_SPEED'] : [])].join(', ')}: only used with CLOCK=scaled (the service runs on real time unless CLOCK=scaled is set)`]);
+    return { mode: 'system' };
+  }
+  if (e.CLOCK_START === undefined) throw new ConfigError(['CLOCK_START: required with CLOCK=scaled (the virtual instant the clock starts from)']);
+  return { mode: 'scaled', start: e.CLOCK_START, speed: e.CLOCK_SPEED, anchor: e.CLOCK_ANCHOR };
 }
 
 /** DKIM needs all three settings or none; the key may be PEM text or a file path. */

@@ -28,3 +28,9 @@ export function rssSampler(intervalMs = 200) {
     stop: () => clearInterval(timer),
   };
 }
+
+/** `--name value` from a benchmark's arguments. */
+export function option(args: string[], name: string, def: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
+}

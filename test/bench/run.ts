@@ -9,6 +9,8 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   render: () => import('./render.bench'),
   health: () => import('./health.bench'),
   console: () => import('./console.bench'),
+  soak: () => import('./soak.bench'),
+  scaleout: () => import('./scaleout.bench'),
 };
 
 async function main() {

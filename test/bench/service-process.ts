@@ -5,12 +5,18 @@ import * as path from 'node:path';
 import { TEST_KEYS } from '../support/app';
 import { freePort } from '../support/ports';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The repository root, whether this runs built (dist/test/bench) or from source (jest). */
+const ROOT = ((dir: string) => {
+  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return dir;
+})(__dirname);
 
 export interface ServiceProcess {
   url: string;
   pid: number;
   child: ChildProcess;
+  /** What the service printed until it said it was running. */
+  startupOutput: string;
   rssMb(): number;
   stop(): Promise<void>;
 }
@@ -38,14 +44,14 @@ export async function startService(databaseUrl: string, env: Record<string, stri
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  await new Promise<void>((resolve, reject) => {
+  const startupOutput = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${out}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`service did not start: ${out}`)), 180_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('Touchline is running')) {
         clearTimeout(timer);
-        resolve();
+        resolve(out);
       }
     });
     child.on('exit', (code) => reject(new Error(`service exited with ${code}: ${out}`)));
@@ -55,6 +61,7 @@ export async function startService(databaseUrl: string, env: Record<string, stri
     url,
     pid: child.pid!,
     child,
+    startupOutput,
     rssMb: () => {
       const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -62,10 +69,12 @@ export async function startService(databaseUrl: string, env: Record<string, stri
     },
     stop: () =>
       new Promise<void>((resolve) => {
-        child.once('exit', () => {
+        const done = () => {
           fs.rmSync(dataDir, { recursive: true, force: true });
           resolve();
-        });
+        };
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', done);
         child.kill('SIGTERM');
       }),
   };
