@@ -5,6 +5,7 @@ import { Clock } from '../common/clock';
 import { CONFIG } from '../config/config.module';
 import type { Config } from '../config/config';
 import { longestWindow } from '../delivery/caps';
+import { BatchFeed } from './batch-feed';
 import { deliveryOutcomes } from './delivery.metrics';
 import { ClaimedMessage, DispatchRepository, GateDecisionRow, OutcomeRow } from './dispatch.repository';
 import { Candidate, decide } from './gate';
@@ -48,23 +49,31 @@ export class Dispatcher {
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  async tick(): Promise<TickResult> {
+  /**
+   * One round: recovery, pauses, a claimed batch sent; while it is sending, the next batch is
+   * claimed (pipelined: the SMTP connections never wait for a claim) as long as the last one
+   * was full, nothing is paused and `more()` agrees, up to MAX_BATCHES_PER_ROUND.
+   */
+  async tick(options: { more?: () => boolean } = {}): Promise<TickResult> {
     const result: TickResult = { recovered: 0, claimed: 0, sent: 0, retried: 0, failed: 0, other: 0 };
+    const first = await this.nextBatch(result);
+    if ('paused' in first) return { ...result, paused: first.paused };
+    if (first.rows.length) await this.send(first.rows, first.rows.length >= this.batchSize(), result, options.more ?? (() => true));
+    return result;
+  }
+
+  /** Lease recovery, pauses, then a claimed (and gated) batch. */
+  private async nextBatch(result: TickResult): Promise<{ rows: ClaimedMessage[] } | { paused: string }> {
     const d = this.config.delivery;
     const recovered = await this.repo.recoverExpired(this.clock.now(), d.ambiguous);
-    result.recovered = recovered.requeued + recovered.ambiguous;
+    result.recovered += recovered.requeued + recovered.ambiguous;
     if (recovered.ambiguous) this.log.warn(`${recovered.ambiguous} message(s) found in sending after their lease, possibly accepted: ${d.ambiguous === 'retry' ? 'sending again' : 'held for review'}`);
 
     const pauses = await this.repo.pauses();
     const all = pauses.find((p) => p.kind === 'all');
-    if (all && !(all.reason === 'provider_outage' && (await this.outageOver(all.details)))) {
-      return { ...result, paused: `all mail: ${all.reason}` };
-    }
+    if (all && !(all.reason === 'provider_outage' && (await this.outageOver(all.details)))) return { paused: `all mail: ${all.reason}` };
     const categories = pauses.some((p) => p.kind === 'marketing') ? ['operational'] : ['marketing', 'operational'];
-
-    const claimed = await this.claim(categories, result);
-    if (claimed.length) await this.send(claimed, result);
-    return result;
+    return { rows: await this.claim(categories, result) };
   }
 
   /** An outage pause ends when its time is up and the provider answers again. */
@@ -97,7 +106,7 @@ export class Dispatcher {
     return this.repo.transaction(async (tx) => {
       const now = this.clock.now();
       const rows = await this.repo.lockDue(tx, now, this.batchSize(), categories);
-      result.claimed = rows.length;
+      result.claimed += rows.length;
       if (!rows.length) return [];
       const marketing = rows.filter((r) => r.category === 'marketing');
       const contactIds = [...new Set(marketing.map((r) => r.contact_id))];
@@ -144,8 +153,12 @@ export class Dispatcher {
     });
   }
 
-  /** Renders and sends a claimed batch: `concurrency` in flight, each at its rate slot. */
-  private async send(claimed: ClaimedMessage[], result: TickResult): Promise<void> {
+  /**
+   * Renders and sends claimed messages: `concurrency` in flight, each at its rate slot. When
+   * the batch in hand runs low (and it was full), the next one is claimed meanwhile and its
+   * messages follow on without a pause.
+   */
+  private async send(claimed: ClaimedMessage[], full: boolean, result: TickResult, more: () => boolean): Promise<void> {
     const d = this.config.delivery;
     const writer = new OutcomeWriter(this.repo, this.clock, this.worker);
     const inFlight = new Set<Promise<void>>();
@@ -154,16 +167,25 @@ export class Dispatcher {
     // Over SMTP, no more in flight than pooled connections: a send nodemailer queued inside the
     // pool would leave later, outside its rate slot.
     const group = Math.max(1, this.transport.kind === 'smtp' ? Math.min(d.concurrency, this.config.smtp.pool.maxConnections) : d.concurrency);
-    const groups: ClaimedMessage[][] = [];
-    for (let i = 0; i < claimed.length; i += group) groups.push(claimed.slice(i, i + group));
+    const feed = new BatchFeed(claimed, full, group, Math.max(2 * group, Math.ceil(this.batchSize() / 2)), async () => {
+      if (state.outage || !more()) return null;
+      const next = await this.nextBatch(result);
+      return 'paused' in next ? null : { rows: next.rows, full: next.rows.length >= this.batchSize() };
+    }, (err) => this.log.error(`claiming the next batch failed (this round ends with the batch in hand): ${err.message}`));
     const releaseAll = (list: Array<{ m: ClaimedMessage }>, outage: SendFailure) => {
       for (const { m } of list) writer.push(released(m.id, `not attempted: the mail provider is unreachable (${outage.response})`));
     };
     // The next group is rendered and marked started while this one is sending.
-    let next: Promise<Prepared[]> | null = this.prepare(groups[0], writer, result);
-    for (let k = 0; k < groups.length; k++) {
-      const ready: Prepared[] = await next!;
-      next = k + 1 < groups.length ? this.prepare(groups[k + 1], writer, result) : null;
+    const prepareNext = async () => {
+      if (state.outage) return null;
+      const slice = await feed.take();
+      return slice ? this.prepare(slice, writer, result) : null;
+    };
+    let next: Promise<Prepared[] | null> = prepareNext();
+    for (;;) {
+      const ready = await next;
+      if (!ready) break;
+      next = prepareNext();
       for (let i = 0; i < ready.length; i++) {
         while (inFlight.size >= group) await Promise.race(inFlight);
         const early = state.outage as SendFailure | null; // set by a send callback meanwhile
@@ -200,6 +222,10 @@ export class Dispatcher {
       }
     }
     await Promise.all(inFlight);
+    // Claimed but never prepared (an outage stopped the round): back to the queue untouched.
+    const leftover = await feed.rest();
+    const outage = state.outage as SendFailure | null;
+    if (outage) releaseAll(leftover.map((m) => ({ m })), outage);
     await writer.flush();
     await pausing;
   }
