@@ -13,7 +13,7 @@ import { buildHeaders, messageIdFor, unsubscribeToken, unsubscribeUrl } from './
 import { MailTransport, OutgoingMail } from './mail-transport';
 import { MessageRenderer, RenderedEmail } from './message-renderer';
 import { OutcomeWriter } from './outcome-writer';
-import { RateLimiter } from './rate-limiter';
+import { RateLimiter, Slot } from './rate-limiter';
 import { resolveTimeZone } from './send-window';
 import { classifySendError, retryDelay, SendFailure } from './smtp-errors';
 
@@ -56,16 +56,19 @@ export class Dispatcher {
    */
   async tick(options: { more?: () => boolean } = {}): Promise<TickResult> {
     const result: TickResult = { recovered: 0, claimed: 0, sent: 0, retried: 0, failed: 0, other: 0 };
-    const first = await this.nextBatch(result);
+    const first = await this.nextBatch(result, true);
     if ('paused' in first) return { ...result, paused: first.paused };
     if (first.rows.length) await this.send(first.rows, first.rows.length >= this.batchSize(), result, options.more ?? (() => true));
     return result;
   }
 
-  /** Lease recovery, pauses, then a claimed (and gated) batch. */
-  private async nextBatch(result: TickResult): Promise<{ rows: ClaimedMessage[] } | { paused: string }> {
+  /**
+   * Lease recovery (at the start of a round only: later in the round it would take back this
+   * dispatcher's own claimed rows still waiting their turn), pauses, then a claimed (and gated) batch.
+   */
+  private async nextBatch(result: TickResult, recover: boolean): Promise<{ rows: ClaimedMessage[] } | { paused: string }> {
     const d = this.config.delivery;
-    const recovered = await this.repo.recoverExpired(this.clock.now(), d.ambiguous);
+    const recovered = recover ? await this.repo.recoverExpired(this.clock.now(), d.ambiguous) : { requeued: 0, ambiguous: 0 };
     result.recovered += recovered.requeued + recovered.ambiguous;
     if (recovered.ambiguous) this.log.warn(`${recovered.ambiguous} message(s) found in sending after their lease, possibly accepted: ${d.ambiguous === 'retry' ? 'sending again' : 'held for review'}`);
 
@@ -169,7 +172,7 @@ export class Dispatcher {
     const group = Math.max(1, this.transport.kind === 'smtp' ? Math.min(d.concurrency, this.config.smtp.pool.maxConnections) : d.concurrency);
     const feed = new BatchFeed(claimed, full, group, Math.max(2 * group, Math.ceil(this.batchSize() / 2)), async () => {
       if (state.outage || !more()) return null;
-      const next = await this.nextBatch(result);
+      const next = await this.nextBatch(result, false);
       return 'paused' in next ? null : { rows: next.rows, full: next.rows.length >= this.batchSize() };
     }, (err) => this.log.error(`claiming the next batch failed (this round ends with the batch in hand): ${err.message}`));
     const releaseAll = (list: Array<{ m: ClaimedMessage }>, outage: SendFailure) => {
@@ -193,11 +196,11 @@ export class Dispatcher {
           releaseAll(ready.slice(i), early);
           break;
         }
-        const { m, mail, email } = ready[i];
-        // Each send waits for its own rate slot; the waits of all sends in flight are gathered
-        // into one reservation, and the send starts the moment its slot comes.
+        const { m, mail, email, slot } = ready[i];
+        // Each send waits for its rate slot (reserved with its group, or a fresh one if that
+        // one has passed while the connections were busy) and starts the moment it comes.
         const p = this.limiter
-          .acquire()
+          .acquire(slot)
           .then(() => {
             const outage = state.outage as SendFailure | null;
             if (outage) return releaseAll([ready[i]], outage);
@@ -242,9 +245,10 @@ export class Dispatcher {
     });
     if (!ready.length) return [];
     const now = this.clock.now();
-    const held = await this.repo.markStarted(ready.map((r) => r.m.id), now, new Date(now.getTime() + this.config.delivery.leaseMs), this.worker);
+    // The group's rate slots are reserved alongside the mark (two statements at once).
+    const [held, slots] = await Promise.all([this.repo.markStarted(ready.map((r) => r.m.id), now, new Date(now.getTime() + this.config.delivery.leaseMs), this.worker), this.limiter.reserve(ready.length)]);
     // Any other was taken back by lease recovery (this dispatcher stalled): not ours to send.
-    return ready.filter((r) => held.has(r.m.id));
+    return ready.filter((r) => held.has(r.m.id)).map((r, i) => ({ ...r, slot: slots[i] }));
   }
 
   private async startOutage(failure: SendFailure): Promise<void> {
@@ -324,6 +328,8 @@ interface Prepared {
   m: ClaimedMessage;
   mail: OutgoingMail;
   email: RenderedEmail;
+  /** Its rate slot (none when the rate is unlimited). */
+  slot?: Slot;
 }
 
 function push(map: Map<string, number[]>, key: string, t: number) {

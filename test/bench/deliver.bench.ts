@@ -20,11 +20,12 @@ import { startSinkProcess } from './smtp-sink-process';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /**
- * `npm run bench -- deliver [--messages 20000] [--connections 5] [--rate 5000] [--batch 1000]`: queued personalised
+ * `npm run bench -- deliver [--messages 20000] [--connections 5] [--rate 5000] [--batch 1000] [--legs 4]`: queued personalised
  * messages delivered by the full dispatcher (claim with SKIP LOCKED, suppression/consent/
  * window/cap checks, render, rate-limit reservation, pooled SMTP send, outcome update) to
  * an SMTP sink in its own process, against bare nodemailer pooled sends of the same number
- * of pre-rendered messages to the same sink, measured in the same run.
+ * of pre-rendered messages to the same sink, measured in the same run, the two alternating in
+ * `legs` shares of the messages so that changes in the machine's load weigh on both alike.
  */
 export async function run(args: string[]): Promise<void> {
   const opt = (name: string, def: number) => {
@@ -77,7 +78,7 @@ export async function run(args: string[]): Promise<void> {
       const ids = Array.from({ length: Math.min(5000, total - from + 1) }, (_, k) => from + k);
       await q.query(
         `INSERT INTO messages (idempotency_key, account_id, contact_id, to_email, journey_key, enrollment_id, step_id, template, locale, category, context, scheduled_at, created_at, updated_at)
-         SELECT 'e' || c.id || ':s1:c' || c.id, c.account_id, c.id, c.email, 'adoption', c.id, 's1', $2, 'ja', 'marketing', x.ctx, now() - interval '1 minute', now(), now()
+         SELECT 'e' || c.id || ':s1:c' || c.id, c.account_id, c.id, c.email, 'adoption', c.id, 's1', $2, 'ja', 'marketing', x.ctx, now() + interval '1 year', now(), now()
            FROM unnest($1::bigint[], $3::jsonb[]) AS x(id, ctx) JOIN contacts c ON c.id = x.id`,
         [ids, TEMPLATE, ids.map((i) => JSON.stringify(contextFor(i, 1 + Math.floor((i - 1) / 10))))],
       );
@@ -106,39 +107,60 @@ export async function run(args: string[]): Promise<void> {
     // Bare pooled nodemailer with the dispatcher's pool settings, fed the way nodemailer documents
     // for bulk sending: a message whenever the pool reports room ('idle'), so every connection
     // always has its next message and nothing else is queued.
+    // Bare pooled nodemailer with the dispatcher's pool settings, fed the way nodemailer documents
+    // for bulk sending: a message whenever the pool reports room ('idle'), so every connection
+    // always has its next message and nothing else is queued.
     const bare = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: pool.maxConnections, maxMessages: pool.maxMessages, logger: false } as nodemailer.TransportOptions);
-    const before = await sink.count();
-    let t0 = process.hrtime.bigint();
-    await new Promise<void>((resolve, reject) => {
-      let next = 0;
-      let done = 0;
-      const feed = () => {
-        while (next < total && bare.isIdle()) bare.sendMail(prepared[next++]).then(() => ++done === total && resolve(), reject);
-      };
-      bare.on('idle', feed);
-      feed();
-    });
-    const baseSecs = Number(process.hrtime.bigint() - t0) / 1e9;
-    bare.close();
-    prepared.length = 0; // not kept alive (and scanned by the GC) during the dispatcher's run
-    const baseline = total / baseSecs;
-    line({ phase: 'baseline', what: 'bare nodemailer pooled sends of pre-rendered messages', messages: total, bodyKbPerMessage: round(bytes / total / 1024), seconds: round(baseSecs), msgsPerSec: Math.round(baseline), sinkReceived: (await sink.count()) - before });
-
-    // The full dispatcher.
+    const sendBare = (list: nodemailer.SendMailOptions[]) =>
+      new Promise<void>((resolve, reject) => {
+        let next = 0;
+        let done = 0;
+        const feed = () => {
+          while (next < list.length && bare.isIdle()) bare.sendMail(list[next++]).then(() => ++done === list.length && resolve(), reject);
+        };
+        bare.on('idle', feed);
+        feed();
+      }).finally(() => bare.removeAllListeners('idle'));
     const dispatcher = app.get(Dispatcher); // as wired in the service: templates renderer, pooled SMTP transport
 
-    const before2 = await sink.count();
-    t0 = process.hrtime.bigint();
+    // The two alternate in legs (baseline share, dispatcher share, …), so that a change in the
+    // machine's load during the run weighs on both alike; each side's time is the sum of its legs.
+    const legs = Math.max(1, opt('legs', 4));
+    let baseSecs = 0;
+    let secs = 0;
     let rounds = 0;
-    for (;;) {
-      const r = await dispatcher.tick();
-      if (!r.claimed) break;
-      rounds++;
+    let baseReceived = 0;
+    let received = 0;
+    for (let leg = 0; leg < legs; leg++) {
+      const lo = Math.floor((leg * total) / legs);
+      const hi = Math.floor(((leg + 1) * total) / legs);
+      const b0 = await sink.count();
+      let t0 = process.hrtime.bigint();
+      await sendBare(prepared.slice(lo, hi));
+      const bs = Number(process.hrtime.bigint() - t0) / 1e9;
+      baseSecs += bs;
+      baseReceived += (await sink.count()) - b0;
+      for (let i = lo; i < hi; i++) prepared[i] = undefined as unknown as nodemailer.SendMailOptions; // not kept alive for the GC to scan
+
+      // This leg's share of the outbox becomes due (not timed), then the dispatcher drains it.
+      await q.query(`UPDATE messages SET scheduled_at = now() - interval '1 minute' WHERE contact_id > $1 AND contact_id <= $2`, [lo, hi]);
+      const d0 = await sink.count();
+      t0 = process.hrtime.bigint();
+      for (;;) {
+        const r = await dispatcher.tick();
+        if (!r.claimed) break;
+        rounds++;
+      }
+      const ds = Number(process.hrtime.bigint() - t0) / 1e9;
+      secs += ds;
+      received += (await sink.count()) - d0;
+      line({ phase: 'leg', leg: leg + 1, messages: hi - lo, baselineMsgsPerSec: Math.round((hi - lo) / bs), dispatcherMsgsPerSec: Math.round((hi - lo) / ds), loadAverage1m: round(os.loadavg()[0]) });
     }
-    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    bare.close();
+    const baseline = total / baseSecs;
+    line({ phase: 'baseline', what: 'bare nodemailer pooled sends of pre-rendered messages', messages: total, bodyKbPerMessage: round(bytes / total / 1024), seconds: round(baseSecs), msgsPerSec: Math.round(baseline), sinkReceived: baseReceived });
     const [{ sent, other }] = await q.query(`SELECT count(*) FILTER (WHERE status = 'sent')::int AS sent, count(*) FILTER (WHERE status <> 'sent')::int AS other FROM messages`);
-    const received = (await sink.count()) - before2;
-    if (sent !== total || received !== total) throw new Error(`dispatcher: ${sent} marked sent, ${other} not, sink received ${received} of ${total}`);
+    if (sent !== total || received !== total || baseReceived !== total) throw new Error(`dispatcher: ${sent} marked sent, ${other} not, sink received ${received} (baseline ${baseReceived}) of ${total}`);
     const value = total / secs;
     line({ phase: 'dispatcher', messages: total, rounds, seconds: round(secs), msgsPerSec: Math.round(value), sinkReceived: received, peakRssMb: rss.peakMb() });
     summary({
