@@ -98,7 +98,7 @@ describe('several dispatchers', () => {
     const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
     // Kill it in the middle of its second batch.
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('child never got going')), 120_000);
+      const timer = setTimeout(() => reject(new Error('child never got going')), 30_000);
       const check = setInterval(() => {
         if (sink.received.length >= 220) {
           clearInterval(check);
