@@ -52,7 +52,8 @@ export class Dispatcher {
   /**
    * One round: recovery, pauses, a claimed batch sent; while it is sending, the next batch is
    * claimed (pipelined: the SMTP connections never wait for a claim) as long as the last one
-   * was full, nothing is paused and `more()` agrees, up to MAX_BATCHES_PER_ROUND.
+   * was full, nothing is paused, the provider answers and `more()` agrees (the worker loop
+   * says no once the service is stopping).
    */
   async tick(options: { more?: () => boolean } = {}): Promise<TickResult> {
     const result: TickResult = { recovered: 0, claimed: 0, sent: 0, retried: 0, failed: 0, other: 0 };
