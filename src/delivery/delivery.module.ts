@@ -13,14 +13,14 @@ import { RateLimiter } from './rate-limiter';
 import { MessageRenderer } from './message-renderer';
 import { RateRepository } from './rate.repository';
 import { TemplatesMessageRenderer } from './templates-message-renderer';
-import { UnsubscribeController } from './unsubscribe.controller';
+import { InboundMailController, UnsubscribeController } from './unsubscribe.controller';
 import { UnsubscribeRepository } from './unsubscribe.repository';
 import { UnsubscribeService } from './unsubscribe.service';
 
 /** The outbox and its dispatcher, transports, rate limit and one-click unsubscribe. */
 @Module({
   imports: [TemplatesModule, TrackingModule],
-  controllers: [UnsubscribeController],
+  controllers: [UnsubscribeController, InboundMailController],
   providers: [
     OutboxRepository,
     OutboxService,

@@ -39,7 +39,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     while (!this.stopping) {
       let idle = true;
       try {
-        const r = await this.dispatcher.tick();
+        const r = await this.dispatcher.tick({ more: () => !this.stopping });
         idle = !!r.paused || r.claimed === 0;
       } catch (err) {
         this.log.error(`dispatcher round failed: ${(err as Error).stack ?? err}`);

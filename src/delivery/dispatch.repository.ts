@@ -176,7 +176,11 @@ export class DispatchRepository {
     return new Set(rows.map((r) => r.id));
   }
 
-  /** Writes outcomes of sends (one statement for many), plus hard-bounce suppressions and bounce events. */
+  /**
+   * Writes outcomes of sends (one statement for many): the status updates, a `delivered`
+   * engagement event for each message the server accepted, hard-bounce suppressions and
+   * bounce events, all in one transaction.
+   */
   async recordOutcomes(now: Date, worker: string, outcomes: OutcomeRow[], hardBounces: Array<{ id: string; response: string; code?: number; status?: string }>): Promise<number> {
     if (!outcomes.length) return 0;
     const status = (e: OutcomeRow['event']) => to(e);
@@ -197,7 +201,10 @@ export class DispatchRepository {
            FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::boolean[])
                 AS d(id, status, reason, err, resp, next, tv, subject, undo)
           WHERE m.id = d.id AND m.status = 'sending' AND m.leased_by = $2
-          RETURNING m.id, m.to_email, m.contact_id, m.account_id),
+          RETURNING m.id, m.to_email, m.contact_id, m.account_id, m.status, m.smtp_response),
+       delivered AS (
+         INSERT INTO engagement_events (message_id, contact_id, account_id, kind, email, data, occurred_at)
+         SELECT id, contact_id, account_id, 'delivered', lower(to_email), jsonb_build_object('source', 'smtp', 'response', smtp_response), $1 FROM done WHERE status = 'sent'),
        bounced AS (
          SELECT done.*, b.resp, b.detail FROM done JOIN unnest($12::bigint[], $13::text[], $14::jsonb[]) AS b(id, resp, detail) ON b.id = done.id),
        sup AS (

@@ -5,6 +5,7 @@ import { Clock } from '../common/clock';
 import { CONFIG } from '../config/config.module';
 import type { Config } from '../config/config';
 import { longestWindow } from '../delivery/caps';
+import { BatchFeed } from './batch-feed';
 import { deliveryOutcomes } from './delivery.metrics';
 import { ClaimedMessage, DispatchRepository, GateDecisionRow, OutcomeRow } from './dispatch.repository';
 import { Candidate, decide } from './gate';
@@ -12,7 +13,7 @@ import { buildHeaders, messageIdFor, unsubscribeToken, unsubscribeUrl } from './
 import { MailTransport, OutgoingMail } from './mail-transport';
 import { MessageRenderer, RenderedEmail } from './message-renderer';
 import { OutcomeWriter } from './outcome-writer';
-import { RateLimiter } from './rate-limiter';
+import { RateLimiter, Slot } from './rate-limiter';
 import { resolveTimeZone } from './send-window';
 import { classifySendError, retryDelay, SendFailure } from './smtp-errors';
 
@@ -48,23 +49,35 @@ export class Dispatcher {
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  async tick(): Promise<TickResult> {
+  /**
+   * One round: recovery, pauses, a claimed batch sent; while it is sending, the next batch is
+   * claimed (pipelined: the SMTP connections never wait for a claim) as long as the last one
+   * was full, nothing is paused, the provider answers and `more()` agrees (the worker loop
+   * says no once the service is stopping).
+   */
+  async tick(options: { more?: () => boolean } = {}): Promise<TickResult> {
     const result: TickResult = { recovered: 0, claimed: 0, sent: 0, retried: 0, failed: 0, other: 0 };
+    const first = await this.nextBatch(result, true);
+    if ('paused' in first) return { ...result, paused: first.paused };
+    if (first.rows.length) await this.send(first.rows, first.rows.length >= this.batchSize(), result, options.more ?? (() => true));
+    return result;
+  }
+
+  /**
+   * Lease recovery (at the start of a round only: later in the round it would take back this
+   * dispatcher's own claimed rows still waiting their turn), pauses, then a claimed (and gated) batch.
+   */
+  private async nextBatch(result: TickResult, recover: boolean): Promise<{ rows: ClaimedMessage[] } | { paused: string }> {
     const d = this.config.delivery;
-    const recovered = await this.repo.recoverExpired(this.clock.now(), d.ambiguous);
-    result.recovered = recovered.requeued + recovered.ambiguous;
+    const recovered = recover ? await this.repo.recoverExpired(this.clock.now(), d.ambiguous) : { requeued: 0, ambiguous: 0 };
+    result.recovered += recovered.requeued + recovered.ambiguous;
     if (recovered.ambiguous) this.log.warn(`${recovered.ambiguous} message(s) found in sending after their lease, possibly accepted: ${d.ambiguous === 'retry' ? 'sending again' : 'held for review'}`);
 
     const pauses = await this.repo.pauses();
     const all = pauses.find((p) => p.kind === 'all');
-    if (all && !(all.reason === 'provider_outage' && (await this.outageOver(all.details)))) {
-      return { ...result, paused: `all mail: ${all.reason}` };
-    }
+    if (all && !(all.reason === 'provider_outage' && (await this.outageOver(all.details)))) return { paused: `all mail: ${all.reason}` };
     const categories = pauses.some((p) => p.kind === 'marketing') ? ['operational'] : ['marketing', 'operational'];
-
-    const claimed = await this.claim(categories, result);
-    if (claimed.length) await this.send(claimed, result);
-    return result;
+    return { rows: await this.claim(categories, result) };
   }
 
   /** An outage pause ends when its time is up and the provider answers again. */
@@ -97,7 +110,7 @@ export class Dispatcher {
     return this.repo.transaction(async (tx) => {
       const now = this.clock.now();
       const rows = await this.repo.lockDue(tx, now, this.batchSize(), categories);
-      result.claimed = rows.length;
+      result.claimed += rows.length;
       if (!rows.length) return [];
       const marketing = rows.filter((r) => r.category === 'marketing');
       const contactIds = [...new Set(marketing.map((r) => r.contact_id))];
@@ -144,8 +157,12 @@ export class Dispatcher {
     });
   }
 
-  /** Renders and sends a claimed batch: `concurrency` in flight, each at its rate slot. */
-  private async send(claimed: ClaimedMessage[], result: TickResult): Promise<void> {
+  /**
+   * Renders and sends claimed messages: `concurrency` in flight, each at its rate slot. When
+   * the batch in hand runs low (and it was full), the next one is claimed meanwhile and its
+   * messages follow on without a pause.
+   */
+  private async send(claimed: ClaimedMessage[], full: boolean, result: TickResult, more: () => boolean): Promise<void> {
     const d = this.config.delivery;
     const writer = new OutcomeWriter(this.repo, this.clock, this.worker);
     const inFlight = new Set<Promise<void>>();
@@ -154,16 +171,25 @@ export class Dispatcher {
     // Over SMTP, no more in flight than pooled connections: a send nodemailer queued inside the
     // pool would leave later, outside its rate slot.
     const group = Math.max(1, this.transport.kind === 'smtp' ? Math.min(d.concurrency, this.config.smtp.pool.maxConnections) : d.concurrency);
-    const groups: ClaimedMessage[][] = [];
-    for (let i = 0; i < claimed.length; i += group) groups.push(claimed.slice(i, i + group));
+    const feed = new BatchFeed(claimed, full, group, Math.max(2 * group, Math.ceil(this.batchSize() / 2)), async () => {
+      if (state.outage || !more()) return null;
+      const next = await this.nextBatch(result, false);
+      return 'paused' in next ? null : { rows: next.rows, full: next.rows.length >= this.batchSize() };
+    }, (err) => this.log.error(`claiming the next batch failed (this round ends with the batch in hand): ${err.message}`));
     const releaseAll = (list: Array<{ m: ClaimedMessage }>, outage: SendFailure) => {
       for (const { m } of list) writer.push(released(m.id, `not attempted: the mail provider is unreachable (${outage.response})`));
     };
     // The next group is rendered and marked started while this one is sending.
-    let next: Promise<Prepared[]> | null = this.prepare(groups[0], writer, result);
-    for (let k = 0; k < groups.length; k++) {
-      const ready: Prepared[] = await next!;
-      next = k + 1 < groups.length ? this.prepare(groups[k + 1], writer, result) : null;
+    const prepareNext = async () => {
+      if (state.outage) return null;
+      const slice = await feed.take();
+      return slice ? this.prepare(slice, writer, result) : null;
+    };
+    let next: Promise<Prepared[] | null> = prepareNext();
+    for (;;) {
+      const ready = await next;
+      if (!ready) break;
+      next = prepareNext();
       for (let i = 0; i < ready.length; i++) {
         while (inFlight.size >= group) await Promise.race(inFlight);
         const early = state.outage as SendFailure | null; // set by a send callback meanwhile
@@ -171,11 +197,11 @@ export class Dispatcher {
           releaseAll(ready.slice(i), early);
           break;
         }
-        const { m, mail, email } = ready[i];
-        // Each send waits for its own rate slot; the waits of all sends in flight are gathered
-        // into one reservation, and the send starts the moment its slot comes.
+        const { m, mail, email, slot } = ready[i];
+        // Each send waits for its rate slot (reserved with its group, or a fresh one if that
+        // one has passed while the connections were busy) and starts the moment it comes.
         const p = this.limiter
-          .acquire()
+          .acquire(slot)
           .then(() => {
             const outage = state.outage as SendFailure | null;
             if (outage) return releaseAll([ready[i]], outage);
@@ -200,6 +226,10 @@ export class Dispatcher {
       }
     }
     await Promise.all(inFlight);
+    // Claimed but never prepared (an outage stopped the round): back to the queue untouched.
+    const leftover = await feed.rest();
+    const outage = state.outage as SendFailure | null;
+    if (outage) releaseAll(leftover.map((m) => ({ m })), outage);
     await writer.flush();
     await pausing;
   }
@@ -216,9 +246,10 @@ export class Dispatcher {
     });
     if (!ready.length) return [];
     const now = this.clock.now();
-    const held = await this.repo.markStarted(ready.map((r) => r.m.id), now, new Date(now.getTime() + this.config.delivery.leaseMs), this.worker);
+    // The group's rate slots are reserved alongside the mark (two statements at once).
+    const [held, slots] = await Promise.all([this.repo.markStarted(ready.map((r) => r.m.id), now, new Date(now.getTime() + this.config.delivery.leaseMs), this.worker), this.limiter.reserve(ready.length)]);
     // Any other was taken back by lease recovery (this dispatcher stalled): not ours to send.
-    return ready.filter((r) => held.has(r.m.id));
+    return ready.filter((r) => held.has(r.m.id)).map((r, i) => ({ ...r, slot: slots[i] }));
   }
 
   private async startOutage(failure: SendFailure): Promise<void> {
@@ -298,6 +329,8 @@ interface Prepared {
   m: ClaimedMessage;
   mail: OutgoingMail;
   email: RenderedEmail;
+  /** Its rate slot (none when the rate is unlimited). */
+  slot?: Slot;
 }
 
 function push(map: Map<string, number[]>, key: string, t: number) {

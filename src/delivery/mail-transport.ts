@@ -35,8 +35,15 @@ export abstract class MailTransport {
   abstract close(): Promise<void>;
 }
 
-function message(mail: OutgoingMail): nodemailer.SendMailOptions {
+/**
+ * The nodemailer message for one email (every transport, and the deliver benchmark's bare
+ * baseline, compose through this). Text parts go out base64: the `auto` choice scans every
+ * body to pick quoted-printable for mostly-Latin text, and quoted-printable triples each byte
+ * of Japanese text; base64 is one native pass, +33 % whatever the script.
+ */
+export function nodemailerMessage(mail: OutgoingMail): nodemailer.SendMailOptions {
   return {
+    textEncoding: 'base64',
     from: mail.from,
     to: mail.to,
     subject: mail.subject,
@@ -72,7 +79,7 @@ export class SmtpTransport extends MailTransport {
   }
 
   async send(mail: OutgoingMail): Promise<SendReceipt> {
-    const info = await this.transporter.sendMail(message(mail));
+    const info = await this.transporter.sendMail(nodemailerMessage(mail));
     return { response: String(info.response ?? '') };
   }
 
@@ -103,7 +110,7 @@ export class FileTransport extends MailTransport {
   }
 
   async send(mail: OutgoingMail): Promise<SendReceipt> {
-    const info = (await this.transporter.sendMail(message(mail))) as { message: Buffer };
+    const info = (await this.transporter.sendMail(nodemailerMessage(mail))) as { message: Buffer };
     const file = path.join(this.dir, `${mail.id}.eml`);
     const tmp = `${file}.${process.pid}.tmp`;
     await fs.promises.writeFile(tmp, info.message);

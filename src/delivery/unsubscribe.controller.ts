@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiExcludeController, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public } from '../auth/scopes.decorator';
+import { Public, RequireScope } from '../auth/scopes.decorator';
 import { confirmPage, donePage, invalidPage } from './unsubscribe.pages';
 import { UnsubscribeService } from './unsubscribe.service';
 
@@ -34,6 +34,26 @@ export class UnsubscribeController {
     const state = await this.service.unsubscribe(token, form.viaPage ? 'page' : 'one-click');
     if (!state.ok) return html(res, 400, invalidPage());
     return html(res, 200, donePage(state.target.locale, state.target.email));
+  }
+}
+
+/**
+ * `POST /webhooks/inbound`: the providers' inbound-parse webhook for mail sent to the
+ * List-Unsubscribe mailto (`{"to", "from", "subject"}`), with the ingest (or admin) key like
+ * the generic bounce webhook.
+ */
+@ApiTags('webhooks')
+@Controller('webhooks')
+export class InboundMailController {
+  constructor(private readonly service: UnsubscribeService) {}
+
+  @Post('inbound')
+  @RequireScope('ingest')
+  @ApiSecurity('apiKey')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Inbound mail to the List-Unsubscribe mailto: {"to","from","subject"}; unsubscribes the signed recipient' })
+  inbound(@Body() body: unknown) {
+    return this.service.unsubscribeByMail(body);
   }
 }
 

@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { CONFIG } from '../config/config.module';
 import type { Config } from '../config/config';
+import { InvalidInput } from '../common/errors';
 import { verifyToken } from '../tracking/tokens';
+import { parseInboundUnsubscribe } from './inbound-unsubscribe';
 import { UnsubscribeRepository, UnsubscribeTarget } from './unsubscribe.repository';
 
 export type LinkState = { ok: true; target: UnsubscribeTarget } | { ok: false; reason: string };
@@ -26,10 +28,22 @@ export class UnsubscribeService {
   }
 
   /** Unsubscribes the link's address from marketing mail; every queued message to it is suppressed at once. */
-  async unsubscribe(token: string, source: 'one-click' | 'page'): Promise<LinkState & { suppressedMessages?: number }> {
+  async unsubscribe(token: string, source: 'one-click' | 'page' | 'mailto'): Promise<LinkState & { suppressedMessages?: number }> {
     const state = await this.inspect(token);
     if (!state.ok) return state;
     const result = await this.repo.unsubscribe(state.target, source, this.clock.now());
     return { ...state, suppressedMessages: result.suppressedMessages };
+  }
+
+  /**
+   * Mail to the List-Unsubscribe mailto, from an inbound-parse webhook: unsubscribes exactly
+   * the address the token's message went to. Anything else (another mailbox, no token, a
+   * forged or altered token) is a 400 and changes nothing.
+   */
+  async unsubscribeByMail(body: unknown): Promise<{ unsubscribed: string; suppressedMessages: number }> {
+    const mail = parseInboundUnsubscribe(body, this.config.delivery.unsubscribeMailto);
+    const state = await this.unsubscribe(mail.token, 'mailto');
+    if (!state.ok) throw new InvalidInput(`unsubscribe token rejected: ${state.reason}`, [{ path: 'subject', message: state.reason }]);
+    return { unsubscribed: state.target.email, suppressedMessages: state.suppressedMessages ?? 0 };
   }
 }

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/config';
 import { Db } from '../../src/database/db';
 import { Dispatcher } from '../../src/delivery/dispatcher';
 import { buildHeaders, messageIdFor, unsubscribeToken, unsubscribeUrl } from '../../src/delivery/headers';
+import { nodemailerMessage } from '../../src/delivery/mail-transport';
 import { TEST_KEYS } from '../support/app';
 import { MessageRenderer } from '../../src/delivery/message-renderer';
 import { TemplatesService } from '../../src/templates/templates.service';
@@ -19,11 +20,12 @@ import { startSinkProcess } from './smtp-sink-process';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /**
- * `npm run bench -- deliver [--messages 20000] [--connections 8] [--rate 5000] [--batch 1000]`: queued personalised
+ * `npm run bench -- deliver [--messages 20000] [--connections 5] [--rate 5000] [--batch 1000] [--legs 4]`: queued personalised
  * messages delivered by the full dispatcher (claim with SKIP LOCKED, suppression/consent/
  * window/cap checks, render, rate-limit reservation, pooled SMTP send, outcome update) to
  * an SMTP sink in its own process, against bare nodemailer pooled sends of the same number
- * of pre-rendered messages to the same sink, measured in the same run.
+ * of pre-rendered messages to the same sink, measured in the same run, the two alternating in
+ * `legs` shares of the messages so that changes in the machine's load weigh on both alike.
  */
 export async function run(args: string[]): Promise<void> {
   const opt = (name: string, def: number) => {
@@ -31,21 +33,23 @@ export async function run(args: string[]): Promise<void> {
     return i >= 0 ? Number(args[i + 1]) : def;
   };
   const total = opt('messages', 20_000);
-  const connections = opt('connections', 8);
   const db = await benchDatabase('deliver');
   const sink = await startSinkProcess();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-bench-deliver-'));
+  // The pool as the service configures it (SMTP_POOL_CONNECTIONS / SMTP_POOL_MESSAGES defaults) unless --connections is given.
+  const connections = args.includes('--connections') ? { SMTP_POOL_CONNECTIONS: String(opt('connections', 5)) } : {};
   const config = loadConfig(
     {
       DATABASE_URL: db.url, DATA_DIR: dataDir, LOG_LEVEL: 'warn', TOUCHLINE_ROLE: 'api', DEMO_SEED: 'false', PUBLIC_URL: 'https://touchline.example',
       TOUCHLINE_INGEST_KEY: TEST_KEYS.ingest, TOUCHLINE_AUTHOR_KEY: TEST_KEYS.author, TOUCHLINE_REVIEW_KEY: TEST_KEYS.review, TOUCHLINE_ADMIN_KEY: TEST_KEYS.admin,
-      SMTP_URL: sink.url, SMTP_POOL_CONNECTIONS: String(connections), SMTP_POOL_MESSAGES: '100000',
-      // The rate limiter stays in the path (one reservation per group), set far above what is reachable.
-      DELIVERY_RATE_PER_SECOND: String(opt('rate', 5000)), DELIVERY_BATCH_SIZE: String(opt('batch', 1000)), DELIVERY_CONCURRENCY: String(connections),
+      SMTP_URL: sink.url, ...connections,
+      // The rate limiter stays in the path (slots reserved per group of sends), set far above what is reachable.
+      DELIVERY_RATE_PER_SECOND: String(opt('rate', 5000)), DELIVERY_BATCH_SIZE: String(opt('batch', 1000)),
       DELIVERY_SEND_WINDOW: 'always', DELIVERY_CAPS: 'contact:2/7d,contact:1/1d',
     },
     { cwd: ROOT },
   );
+  const pool = config.smtp.pool;
   const clock = new SystemClock();
   const app = await createApp({ config, clock, databaseUrl: db.url });
   await app.init();
@@ -74,52 +78,89 @@ export async function run(args: string[]): Promise<void> {
       const ids = Array.from({ length: Math.min(5000, total - from + 1) }, (_, k) => from + k);
       await q.query(
         `INSERT INTO messages (idempotency_key, account_id, contact_id, to_email, journey_key, enrollment_id, step_id, template, locale, category, context, scheduled_at, created_at, updated_at)
-         SELECT 'e' || c.id || ':s1:c' || c.id, c.account_id, c.id, c.email, 'adoption', c.id, 's1', $2, 'ja', 'marketing', x.ctx, now() - interval '1 minute', now(), now()
+         SELECT 'e' || c.id || ':s1:c' || c.id, c.account_id, c.id, c.email, 'adoption', c.id, 's1', $2, 'ja', 'marketing', x.ctx, now() + interval '1 year', now(), now()
            FROM unnest($1::bigint[], $3::jsonb[]) AS x(id, ctx) JOIN contacts c ON c.id = x.id`,
         [ids, TEMPLATE, ids.map((i) => JSON.stringify(contextFor(i, 1 + Math.floor((i - 1) / 10))))],
       );
     }
-    line({ phase: 'seeded', messages: total, accounts });
+    line({ phase: 'seeded', messages: total, accounts, pool, batch: config.delivery.batchSize, concurrency: config.delivery.concurrency });
 
     // Baseline: bare nodemailer, pooled, pre-rendered messages (rendering not timed).
     const key = config.secrets.trackingKeys[0].secret;
     const prepared: nodemailer.SendMailOptions[] = [];
+    let bytes = 0;
     for (let i = 1; i <= total; i++) {
       const id = String(1_000_000 + i);
       const token = unsubscribeToken(config.secrets.trackingKeys, id, String(i));
       const url = unsubscribeUrl(config.publicUrl, token);
       const email = await renderer.render({ id, contactId: String(i), accountId: null, toEmail: `user${i}@bench.example`, template: TEMPLATE, templateVersion: null, locale: 'ja', category: 'marketing', context: contextFor(i, 1 + Math.floor((i - 1) / 10)) as unknown as Record<string, unknown> }, { unsubscribeUrl: url });
-      prepared.push({
-        from: `"${config.sender.name}" <${config.sender.email}>`, to: `user${i}@bench.example`, subject: email.subject, html: email.html, text: email.text,
-        messageId: messageIdFor(id, config.delivery.messageIdDomain, key),
-        headers: buildHeaders({ id, category: 'marketing', unsubscribeUrl: url, unsubscribeMailto: config.delivery.unsubscribeMailto, token }) as Record<string, string>,
-      });
+      bytes += Buffer.byteLength(email.html) + Buffer.byteLength(email.text);
+      // Composed exactly as the dispatcher's transport composes (same options, same headers).
+      prepared.push(
+        nodemailerMessage({
+          id, from: `"${config.sender.name}" <${config.sender.email}>`, to: `user${i}@bench.example`, envelopeFrom: config.delivery.bounceAddress,
+          subject: email.subject, html: email.html, text: email.text, messageId: messageIdFor(id, config.delivery.messageIdDomain, key),
+          headers: buildHeaders({ id, category: 'marketing', unsubscribeUrl: url, unsubscribeMailto: config.delivery.unsubscribeMailto, token }) as Record<string, string>,
+        }),
+      );
     }
-    const bare = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: connections, maxMessages: 100_000 } as nodemailer.TransportOptions);
-    const before = await sink.count();
-    let t0 = process.hrtime.bigint();
-    await Promise.all(prepared.map((m) => bare.sendMail(m)));
-    const baseSecs = Number(process.hrtime.bigint() - t0) / 1e9;
-    bare.close();
-    prepared.length = 0; // not kept alive (and scanned by the GC) during the dispatcher's run
-    const baseline = total / baseSecs;
-    line({ phase: 'baseline', what: 'bare nodemailer pooled sends of pre-rendered messages', messages: total, seconds: round(baseSecs), msgsPerSec: Math.round(baseline), sinkReceived: (await sink.count()) - before });
-
-    // The full dispatcher.
+    // Bare pooled nodemailer with the dispatcher's pool settings, fed the way nodemailer documents
+    // for bulk sending: a message whenever the pool reports room ('idle'), so every connection
+    // always has its next message and nothing else is queued.
+    // Bare pooled nodemailer with the dispatcher's pool settings, fed the way nodemailer documents
+    // for bulk sending: a message whenever the pool reports room ('idle'), so every connection
+    // always has its next message and nothing else is queued.
+    const bare = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: pool.maxConnections, maxMessages: pool.maxMessages, logger: false } as nodemailer.TransportOptions);
+    const sendBare = (list: nodemailer.SendMailOptions[]) =>
+      new Promise<void>((resolve, reject) => {
+        let next = 0;
+        let done = 0;
+        const feed = () => {
+          while (next < list.length && bare.isIdle()) bare.sendMail(list[next++]).then(() => ++done === list.length && resolve(), reject);
+        };
+        bare.on('idle', feed);
+        feed();
+      }).finally(() => bare.removeAllListeners('idle'));
     const dispatcher = app.get(Dispatcher); // as wired in the service: templates renderer, pooled SMTP transport
 
-    const before2 = await sink.count();
-    t0 = process.hrtime.bigint();
+    // The two alternate in legs (baseline share, dispatcher share, …), so that a change in the
+    // machine's load during the run weighs on both alike; each side's time is the sum of its legs.
+    const legs = Math.max(1, opt('legs', 4));
+    let baseSecs = 0;
+    let secs = 0;
     let rounds = 0;
-    for (;;) {
-      const r = await dispatcher.tick();
-      if (!r.claimed) break;
-      rounds++;
+    let baseReceived = 0;
+    let received = 0;
+    for (let leg = 0; leg < legs; leg++) {
+      const lo = Math.floor((leg * total) / legs);
+      const hi = Math.floor(((leg + 1) * total) / legs);
+      const b0 = await sink.count();
+      let t0 = process.hrtime.bigint();
+      await sendBare(prepared.slice(lo, hi));
+      const bs = Number(process.hrtime.bigint() - t0) / 1e9;
+      baseSecs += bs;
+      baseReceived += (await sink.count()) - b0;
+      for (let i = lo; i < hi; i++) prepared[i] = undefined as unknown as nodemailer.SendMailOptions; // not kept alive for the GC to scan
+
+      // This leg's share of the outbox becomes due (not timed), then the dispatcher drains it.
+      await q.query(`UPDATE messages SET scheduled_at = now() - interval '1 minute' WHERE contact_id > $1 AND contact_id <= $2`, [lo, hi]);
+      const d0 = await sink.count();
+      t0 = process.hrtime.bigint();
+      for (;;) {
+        const r = await dispatcher.tick();
+        if (!r.claimed) break;
+        rounds++;
+      }
+      const ds = Number(process.hrtime.bigint() - t0) / 1e9;
+      secs += ds;
+      received += (await sink.count()) - d0;
+      line({ phase: 'leg', leg: leg + 1, messages: hi - lo, baselineMsgsPerSec: Math.round((hi - lo) / bs), dispatcherMsgsPerSec: Math.round((hi - lo) / ds), loadAverage1m: round(os.loadavg()[0]) });
     }
-    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    bare.close();
+    const baseline = total / baseSecs;
+    line({ phase: 'baseline', what: 'bare nodemailer pooled sends of pre-rendered messages', messages: total, bodyKbPerMessage: round(bytes / total / 1024), seconds: round(baseSecs), msgsPerSec: Math.round(baseline), sinkReceived: baseReceived });
     const [{ sent, other }] = await q.query(`SELECT count(*) FILTER (WHERE status = 'sent')::int AS sent, count(*) FILTER (WHERE status <> 'sent')::int AS other FROM messages`);
-    const received = (await sink.count()) - before2;
-    if (sent !== total || received !== total) throw new Error(`dispatcher: ${sent} marked sent, ${other} not, sink received ${received} of ${total}`);
+    if (sent !== total || received !== total || baseReceived !== total) throw new Error(`dispatcher: ${sent} marked sent, ${other} not, sink received ${received} (baseline ${baseReceived}) of ${total}`);
     const value = total / secs;
     line({ phase: 'dispatcher', messages: total, rounds, seconds: round(secs), msgsPerSec: Math.round(value), sinkReceived: received, peakRssMb: rss.peakMb() });
     summary({
@@ -130,7 +171,8 @@ export async function run(args: string[]): Promise<void> {
       ratio: round(value / baseline),
       target: '>= 0.7 of baseline and >= 500 messages/s',
       met: value / baseline >= 0.7 && value >= 500,
-      connections,
+      connections: pool.maxConnections,
+      loadAverage: os.loadavg().map(round),
     });
   } finally {
     rss.stop();

@@ -96,9 +96,21 @@ describe('several dispatchers', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
+    // Its start (a whole service) can take long on a loaded machine: the clock starts at "ready".
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('child never became ready')), 120_000);
+      let out = '';
+      proc.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('ready\n')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
     // Kill it in the middle of its second batch.
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('child never got going')), 30_000);
+      const timer = setTimeout(() => reject(new Error('child never got going')), 120_000);
       const check = setInterval(() => {
         if (sink.received.length >= 220) {
           clearInterval(check);
@@ -134,5 +146,5 @@ describe('several dispatchers', () => {
       const mids = sink.received.filter((r) => idOf(r.raw) === id).map((r) => /^Message-ID: (.*)\r?$/im.exec(r.raw)?.[1]);
       expect(new Set(mids).size).toBe(1);
     }
-  });
+  }, 300_000);
 });

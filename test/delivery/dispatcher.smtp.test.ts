@@ -61,6 +61,12 @@ describe('dispatcher over real SMTP', () => {
     expect(r).toMatchObject({ status: 'sent', attempts: 1, template_version: 'v-test-1', subject: mk.mail.subject, message_id_header: mk.mail.messageId, lease_until: null });
     expect(r.smtp_response).toMatch(/^250 /);
     expect(r.sent_at.toISOString()).toBe(t.clock.now().toISOString());
+    // Each accepted message has its `delivered` engagement event, written with the status update.
+    const events = await t.db.query(`SELECT message_id::text, contact_id::text, account_id::text, email, data, occurred_at FROM engagement_events WHERE kind = 'delivered' AND message_id = ANY($1) ORDER BY message_id`, [[m.id, op.id]]);
+    expect(events).toEqual([
+      { message_id: m.id, contact_id: contacts[0].id, account_id: accountId, email: contacts[0].email, data: { source: 'smtp', response: r.smtp_response }, occurred_at: r.sent_at },
+      { message_id: op.id, contact_id: contacts[1].id, account_id: accountId, email: contacts[1].email, data: { source: 'smtp', response: expect.stringMatching(/^250 /) }, occurred_at: r.sent_at },
+    ]);
   });
 
   it('one-click unsubscribe: GET only confirms, POST suppresses every queued marketing message at once', async () => {
@@ -88,10 +94,11 @@ describe('dispatcher over real SMTP', () => {
     ]);
     expect((await row(later.id)).status).toBe('suppressed');
     expect((await row(operational.id)).status).toBe('queued');
-    expect(await t.db.query(`SELECT kind FROM engagement_events WHERE message_id = $1`, [first.id])).toEqual([{ kind: 'unsubscribe' }]);
+    const kinds = `SELECT kind FROM engagement_events WHERE message_id = $1 ORDER BY id`;
+    expect(await t.db.query(kinds, [first.id])).toEqual([{ kind: 'delivered' }, { kind: 'unsubscribe' }]);
     // Again: idempotent; the page now says so.
     expect((await t.request('POST', path, { key: null, raw: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status).toBe(200);
-    expect(await t.db.query(`SELECT kind FROM engagement_events WHERE message_id = $1`, [first.id])).toHaveLength(1);
+    expect(await t.db.query(kinds, [first.id])).toHaveLength(2);
     // Multipart form body (RFC 8058 allows it) and bad input.
     const boundary = 'xyz';
     const multipart = `--${boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--${boundary}--\r\n`;
