@@ -152,7 +152,7 @@ export function scoredSql(model: HealthModel, today: string, now: Date): Recompu
       SELECT v.*, ${profile} AS profile, ${green} AS green, ${yellow} AS yellow,
              ${idx.map((i) => `${pointsSql(model.components[i], `v${i}`, p)} AS p${i}, ${weight(model.components[i])} AS w${i}`).join(',\n             ')}
         FROM vals v),
-    sums AS (
+    sums AS MATERIALIZED (
       SELECT pts.*, (${idx.map(counted).join(' + ')}) AS total, (${idx.map(product).join(' + ')}) AS total_points FROM pts),
     scored AS (
       SELECT s.account_id, s.profile, s.score,
