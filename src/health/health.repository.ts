@@ -52,11 +52,6 @@ export class HealthRepository {
       }
       // Room for the hash aggregates over a month of rollups of every account (this transaction only).
       await tx.query(`SET LOCAL work_mem = '256MB'`);
-      // The window pass over the rollups is split between parallel workers: the partial
-      // aggregates hand the leader one row per (account, contact), far fewer than the planner's
-      // default per-row transfer cost assumes, so without this it keeps the pass on one core.
-      await tx.query(`SET LOCAL parallel_setup_cost = 100`);
-      await tx.query(`SET LOCAL parallel_tuple_cost = 0.001`);
       let mark = process.hrtime.bigint();
       const lap = () => {
         const at = process.hrtime.bigint();
