@@ -9,6 +9,7 @@ import { Engine1763890000000 } from './1763890000000-engine';
 import { ConsoleIndexes1763900000000 } from './1763900000000-console-indexes';
 import { ConsoleSummaries1763900000001 } from './1763900000001-console-summaries';
 import { ConsoleEnrollments1763900000002 } from './1763900000002-console-enrollments';
+import { HealthFillfactor1763910000100 } from './1763910000100-health-fillfactor';
 
 /** Every migration, in order. Listed explicitly so that builds and tests load the same set. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   ConsoleIndexes1763900000000,
   ConsoleSummaries1763900000001,
   ConsoleEnrollments1763900000002,
+  HealthFillfactor1763910000100,
 ];

@@ -11,8 +11,9 @@ import { Component, HealthModel, PHASES, Points, slope, usageWindowDays } from '
  *
  * Usage windows come from one pass over `event_rollups` (recent days only, two hash
  * aggregates); "days since last" uses the signals builder (an index probe per account and
- * event). `vals` and `pts` are materialized so that each value and each component's points
- * are computed once per account, not once per reference.
+ * event). `vals`, `pts` and `sums` are materialized so that each value, each component's
+ * points and the weight total are computed once per account, not once per reference (the
+ * components' JSON refers to the total in every contribution).
  * Email engagement, NPS and hand-offs are each one grouped pass over their own table.
  */
 export interface RecomputeSql {
@@ -152,7 +153,7 @@ export function scoredSql(model: HealthModel, today: string, now: Date): Recompu
       SELECT v.*, ${profile} AS profile, ${green} AS green, ${yellow} AS yellow,
              ${idx.map((i) => `${pointsSql(model.components[i], `v${i}`, p)} AS p${i}, ${weight(model.components[i])} AS w${i}`).join(',\n             ')}
         FROM vals v),
-    sums AS (
+    sums AS MATERIALIZED (
       SELECT pts.*, (${idx.map(counted).join(' + ')}) AS total, (${idx.map(product).join(' + ')}) AS total_points FROM pts),
     scored AS (
       SELECT s.account_id, s.profile, s.score,

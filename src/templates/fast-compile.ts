@@ -1,6 +1,7 @@
 import Handlebars from 'handlebars';
 // Internal module, pinned by handlebars ^4.7: the access rules Handlebars' own runtime applies.
 import { createProtoAccessControl, isPrototypeConstructor, resultIsAllowed } from 'handlebars/dist/cjs/handlebars/internal/proto-access';
+import { escapeHtml } from './escape';
 
 /**
  * Compiles a parsed Handlebars template (hb.parse, so whitespace control is already applied)
@@ -42,7 +43,6 @@ interface Env {
 
 const hasOwn = Object.prototype.hasOwnProperty;
 const accessControl = createProtoAccessControl({});
-const escapeExpression = Handlebars.Utils.escapeExpression as (v: unknown) => string;
 /** Handlebars' runtime passes this frozen object as `this` when the context is null. */
 const NULL_CONTEXT = Object.seal({});
 const noop: Emit = () => '';
@@ -172,10 +172,10 @@ function mustache(env: Env, m: hbs.AST.MustacheStatement): Emit {
       const v = get(ctx, data);
       return typeof v === 'function' ? (v as HelperFn).call(ctx) : v;
     };
-    return escape ? (ctx, data) => escapeExpression(value(ctx, data)) : (ctx, data) => orEmpty(value(ctx, data));
+    return escape ? (ctx, data) => escapeHtml(value(ctx, data)) : (ctx, data) => orEmpty(value(ctx, data));
   }
   const call = helperCall(env, m.path as hbs.AST.PathExpression, m.params, m.hash);
-  return escape ? (ctx, data) => escapeExpression(call(ctx, data)) : (ctx, data) => orEmpty(call(ctx, data));
+  return escape ? (ctx, data) => escapeHtml(call(ctx, data)) : (ctx, data) => orEmpty(call(ctx, data));
 }
 
 function orEmpty(v: unknown): string {
@@ -224,29 +224,39 @@ function block(env: Env, b: hbs.AST.BlockStatement): Emit {
       const frame = createFrame(data);
       let out = '';
       let i = 0;
-      const step = (key: unknown, index: number, last: boolean, item: unknown) => {
-        frame.key = key;
-        frame.index = index;
-        frame.first = index === 0;
-        frame.last = last;
-        out += fn(item, frame);
-      };
       if (c && typeof c === 'object') {
         if (Array.isArray(c)) {
-          for (const j = c.length; i < j; i++) if (i in c) step(i, i, i === c.length - 1, c[i]);
-        } else if (typeof (c as Iterable<unknown>)[Symbol.iterator] === 'function') {
-          // Rare (Map/Set in a context): the same walk as Handlebars' each.
-          const it = (c as Iterable<unknown>)[Symbol.iterator]();
-          let cur = it.next();
-          while (!cur.done) {
-            const next = it.next();
-            step(i, i, !!next.done, cur.value);
-            cur = next;
-            i++;
+          // The common case, written out: no closure per call.
+          for (const j = c.length; i < j; i++) {
+            if (!(i in c)) continue;
+            frame.key = i;
+            frame.index = i;
+            frame.first = i === 0;
+            frame.last = i === c.length - 1;
+            out += fn(c[i], frame);
           }
         } else {
-          const keys = Object.keys(c);
-          for (; i < keys.length; i++) step(keys[i], i, i === keys.length - 1, (c as Record<string, unknown>)[keys[i]]);
+          const step = (key: unknown, index: number, last: boolean, item: unknown) => {
+            frame.key = key;
+            frame.index = index;
+            frame.first = index === 0;
+            frame.last = last;
+            out += fn(item, frame);
+          };
+          if (typeof (c as Iterable<unknown>)[Symbol.iterator] === 'function') {
+            // Rare (Map/Set in a context): the same walk as Handlebars' each.
+            const it = (c as Iterable<unknown>)[Symbol.iterator]();
+            let cur = it.next();
+            while (!cur.done) {
+              const next = it.next();
+              step(i, i, !!next.done, cur.value);
+              cur = next;
+              i++;
+            }
+          } else {
+            const keys = Object.keys(c);
+            for (; i < keys.length; i++) step(keys[i], i, i === keys.length - 1, (c as Record<string, unknown>)[keys[i]]);
+          }
         }
       }
       return i === 0 ? inverse(self, data) : out;
@@ -264,13 +274,23 @@ function helperCall(env: Env, path: hbs.AST.PathExpression, paramNodes: hbs.AST.
   const params = paramNodes.map((p) => value(env, p));
   const hash = hashOf(env, hashNode);
   const n = params.length;
-  // options.fn(context, {data}) as Handlebars' program wrapper: the caller's frame unless one is passed.
-  const wrap = (body: Emit, data: Frame) => (context: unknown, o?: { data?: Frame }) => body(context, (o && o.data) || data);
-  const optionsFor = fn
-    ? (ctx: Ctx, data: Frame) => ({ name, hash: hash ? hash(ctx, data) : {}, data, lookupProperty, fn: wrap(fn, data), inverse: wrap(inverse ?? noop, data) })
-    : hash
-      ? (ctx: Ctx, data: Frame) => ({ name, hash: hash(ctx, data), data, lookupProperty })
-      : (_ctx: Ctx, data: Frame) => ({ name, hash: {}, data, lookupProperty });
+  // The options object Handlebars builds per call, built once per call site and refilled per
+  // call: no allocation per helper call. Safe because a call site cannot be re-entered while
+  // its helper runs (templates have no recursion: partials are inlined) and Touchline's
+  // helpers keep nothing from `options` after they return.
+  const opts: { name: string; hash: Record<string, unknown>; data: Frame; lookupProperty: typeof lookupProperty; fn?: unknown; inverse?: unknown } = { name, hash: {}, data: {}, lookupProperty };
+  if (fn) {
+    // options.fn(context, {data}) as Handlebars' program wrapper: the caller's frame unless one is passed.
+    const otherwise = inverse ?? noop;
+    opts.fn = (context: unknown, o?: { data?: Frame }) => fn(context, (o && o.data) || opts.data);
+    opts.inverse = (context: unknown, o?: { data?: Frame }) => otherwise(context, (o && o.data) || opts.data);
+  }
+  const emptyHash: Record<string, unknown> = {};
+  const optionsFor = (ctx: Ctx, data: Frame) => {
+    opts.hash = hash ? hash(ctx, data) : emptyHash;
+    opts.data = data;
+    return opts;
+  };
   // The common arities without an arguments array.
   const [p0, p1] = params;
   if (n === 0) return (ctx, data) => helper.call(ctx != null ? ctx : NULL_CONTEXT, optionsFor(ctx, data));

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { normalizeText, renderFunction } from '../../src/templates/compile';
+import { escapeHtml } from '../../src/templates/escape';
 import { fastCompile, Unsupported } from '../../src/templates/fast-compile';
 import { createHandlebars, fastRenderer, KNOWN_HELPERS, RenderData } from '../../src/templates/helpers';
 import { PreviewLinkBuilder } from '../../src/templates/links';
@@ -71,6 +72,8 @@ const CASES: string[] = [
   '<a href="{{track "https://a.example/x?y=1&z=2" "cta"}}">{{track "https://a.example/x?y=1&z=2" "cta"}}</a> {{unsubscribe}} {{preferences}} {{survey "nps" 7}} {{openPixel}}',
   '{{#__partial url="https://p.example" label="p" text=name}}[{{url}}|{{label}}|{{text}}|{{zero}}|{{obj.x}}]{{/__partial}}{{#__partial}}{{name}}{{/__partial}}',
   '{{{zero}}}{{{amount}}}-{{#each sparse}}{{@index}}{{this}}{{/each}}-{{#each list}}{{{@index}}}{{{@first}}}{{/each}}',
+  // The same helper call sites many times over, nested in partials and loops (one options object per call site).
+  '{{#each items}}{{#__partial n=n label=key}}{{plural n one="# x" other="# xs"}}/{{#__partial}}{{featureName label}}:{{formatNumber n}}{{/__partial}}{{#if (gt n 0)}}+{{else}}-{{/if}}{{/__partial}};{{/each}}{{#__partial}}{{#each list}}{{#__partial v=this}}{{v}}{{@index}}{{/__partial}}{{/each}}{{/__partial}}',
   '[{{constructor}}][{{__proto__}}][{{obj.constructor}}][{{obj.__proto__}}][{{traits.toString}}][{{name.length}}][{{list.length}}][{{obj.hasOwnProperty}}][{{#with traits}}{{constructor.name}}{{/with}}]',
 ];
 
@@ -89,6 +92,21 @@ describe('fast compile: output identical to Handlebars', () => {
     expect(html).toBe('<p>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;quotes&#x27; &#x60;&#x3D;</p>');
     const text = fastCompile(hb, hb.parse('{{name}}'), { ...OPTIONS, noEscape: true })(data, frame());
     expect(text).toBe(data.name);
+  });
+
+  it('escapes every kind of value exactly as Handlebars escapeExpression', () => {
+    const escapeExpression = hb.Utils.escapeExpression as (v: unknown) => string;
+    const values: unknown[] = ['', 'plain', '佐藤 健太', '&<>"\'`=', 'a=b&c=d', '=x', 'x=', '&&', 'https://x.example/u?r=1&t=2#a', 'あ<い>う', data.name];
+    values.push(0, -0, 1, -1.5, 1234567.891, 1e21, 1e-7, NaN, Infinity, -Infinity, true, false, null, undefined, [], ['<a>', 1], {}, { toHTML: () => '<b>' }, new hb.SafeString('<i>'));
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const alphabet = ['&', '<', '>', '"', "'", '`', '=', 'a', ' ', '漢', 'é'];
+    for (let i = 0; i < 3000; i++) {
+      let t = '';
+      for (let k = Math.floor(next() * 12); k > 0; k--) t += alphabet[Math.floor(next() * alphabet.length)];
+      values.push(t);
+    }
+    for (const v of values) expect(escapeHtml(v)).toBe(escapeExpression(v));
   });
 
   it('keeps prototype members out of reach, as Handlebars does', () => {
