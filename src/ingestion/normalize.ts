@@ -3,6 +3,7 @@ import type { Problem } from '../common/errors';
 import { zodProblems } from '../common/zod-problems';
 import { AccountFields, ContactFields, mapAccount, mapContact } from './segment-mapping';
 import { MESSAGE_TYPES, MessageType, schemaByType } from './segment.schema';
+import { parseTrackFast } from './track-fast-path';
 
 export interface NormalizedMessage {
   type: MessageType;
@@ -30,6 +31,9 @@ export type Normalized = { ok: true; message: NormalizedMessage } | { ok: false;
 /**
  * Validates one Segment message and turns it into what the repository writes. `at` is the
  * field path prefix used in problems (`batch[3]` inside a batch, empty for single calls).
+ * Track messages go through a hand-written check first (`parseTrackFast`); what it does not
+ * accept, and every other type, goes through the zod schema, which names the problems.
+ * `zodOnly` skips the fast check (for the test that compares both).
  */
 export function normalizeMessage(
   raw: unknown,
@@ -38,11 +42,15 @@ export function normalizeMessage(
   receivedAt: Date,
   limits: NormalizeLimits,
   envelope: { context?: Record<string, unknown> } = {},
+  options: { zodOnly?: boolean } = {},
 ): Normalized {
   const p = (field: string) => (at ? `${at}.${field}` : field);
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return fail(at || '(root)', 'expected a JSON object');
-  const size = Buffer.byteLength(JSON.stringify(raw));
+  const text = JSON.stringify(raw);
+  const size = Buffer.byteLength(text);
   if (size > limits.maxMessageBytes) return fail(at || '(root)', `message is ${size} bytes; the limit is ${limits.maxMessageBytes} bytes`);
+  // PostgreSQL text and jsonb cannot hold U+0000: refuse it here rather than fail the write.
+  if (text.includes('\\u0000') && NUL_ESCAPE.test(text)) return fail(at || '(root)', 'contains a NUL character (\\u0000), which cannot be stored');
   const declared = (raw as { type?: unknown }).type;
   const type = expectedType ?? declared;
   if (typeof type !== 'string' || !(MESSAGE_TYPES as readonly string[]).includes(type)) {
@@ -51,9 +59,14 @@ export function normalizeMessage(
   if (expectedType && declared !== undefined && declared !== expectedType) {
     return fail(p('type'), `this endpoint takes "${expectedType}" messages (got ${JSON.stringify(declared)})`);
   }
-  const parsed = schemaByType[type as MessageType].safeParse(raw);
-  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, at) };
-  const m = parsed.data as Record<string, any>;
+  const fast = type === 'track' && !options.zodOnly ? parseTrackFast(raw as Record<string, unknown>) : undefined;
+  let m: Record<string, any>;
+  if (fast) m = fast;
+  else {
+    const parsed = schemaByType[type as MessageType].safeParse(raw);
+    if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, at) };
+    m = parsed.data;
+  }
   const context: Record<string, unknown> = { ...(envelope.context ?? {}), ...(m.context ?? {}) };
   const occurredAt = eventTime(m.timestamp, m.sentAt, m.originalTimestamp, receivedAt);
   if (occurredAt.getTime() - receivedAt.getTime() > limits.maxFutureMs) {
@@ -68,6 +81,7 @@ export function normalizeMessage(
   };
   if (type === 'track') {
     const groupId = context.groupId;
+    if (typeof groupId === 'string' && groupId.includes('\u0000')) return fail(p('context.groupId'), 'contains a NUL character (\\u0000), which cannot be stored');
     return {
       ok: true,
       message: {
@@ -106,6 +120,9 @@ function stableJson(v: unknown): string {
   const keys = Object.keys(v as object).sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
 }
+
+/** `\u0000` as an escape in JSON text (not preceded by an escaping backslash). */
+const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;
 
 function fail(path: string, message: string): Normalized {
   return { ok: false, problems: [{ path, message }] };

@@ -11,7 +11,7 @@ import { freePort } from '../support/ports';
  * A real PostgreSQL for a benchmark: a fresh embedded server (durable settings, as in
  * production) or BENCH_DATABASE_URL's server. Returns the URL of a fresh migrated database.
  */
-export async function benchDatabase(name = 'bench'): Promise<{ url: string; close(): Promise<void> }> {
+export async function benchDatabase(name = 'bench'): Promise<{ url: string; close(): Promise<void>; serverPid(): number | undefined }> {
   // eslint-disable-next-line no-restricted-properties
   const given = process.env.BENCH_DATABASE_URL;
   let server: EmbeddedPostgres | undefined;
@@ -33,6 +33,8 @@ export async function benchDatabase(name = 'bench'): Promise<{ url: string; clos
   await runMigrations(url);
   return {
     url,
+    /** The embedded server's postmaster (undefined with BENCH_DATABASE_URL). */
+    serverPid: () => (dir ? Number(fs.readFileSync(path.join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]) : undefined),
     async close() {
       if (server) await server.stop();
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
