@@ -60,7 +60,7 @@ function time(v: unknown): Date | null | undefined | typeof BAD {
   if (v === undefined || v === null) return v;
   if (typeof v !== 'string' || v.length > 64 || !ISO_DATE.test(v)) return BAD;
   const ms = Date.parse(v);
-  return Number.isNaN(ms) ? BAD : new Date(v);
+  return Number.isNaN(ms) ? BAD : new Date(ms); // what zod's `new Date(v)` gives, without parsing twice
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
