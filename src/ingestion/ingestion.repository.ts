@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db, isRetryable, Tx } from '../database/db';
 import { GroupCommit } from './group-commit';
+import { ingestStatements } from '../ops/metrics';
 import type { AccountFields, ContactFields } from './segment-mapping';
 import type { NormalizedMessage } from './normalize';
 
@@ -44,6 +45,8 @@ export class IngestionRepository {
   /** One statement, autocommitted; run again on deadlock or serialization failure. */
   private async writeEventsRetrying(requests: EventsRequest[]): Promise<WriteResult[]> {
     const plain: Tx = { query: (sql, params) => this.db.query(sql, params) };
+    ingestStatements.inc({ count: 'statements' });
+    ingestStatements.inc({ count: 'requests' }, requests.length);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.writeEvents(plain, requests);

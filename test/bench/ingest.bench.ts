@@ -106,6 +106,12 @@ export async function run(args: string[]): Promise<void> {
         )
       ).rows[0];
     const before = await dbStats();
+    const groupCommits = async () => {
+      const metrics = await (await fetch(svc.url + '/metrics', { headers: { authorization: `Bearer ${TEST_KEYS.admin}` } })).text();
+      const counted = (what: string) => Number(new RegExp(`touchline_ingest_statements_total\\{count="${what}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+      return { requests: counted('requests'), statements: counted('statements') };
+    };
+    const groupedBefore = await groupCommits();
     Object.values(cpu).forEach((m) => m.restart());
     const rate = await drive(total, 100, (events) => post('/v1/batch', `{"batch":[${events.join(',')}]}`), () => {
       done += 100;
@@ -116,12 +122,14 @@ export async function run(args: string[]): Promise<void> {
     });
     clearInterval(sampler);
     const batchCpu = cpuUsed(total);
+    const grouped = await groupCommits();
+    const requestsPerStatement = Math.round(((grouped.requests - groupedBefore.requests) / (grouped.statements - groupedBefore.statements)) * 100) / 100;
     await new Promise((r) => setTimeout(r, 600)); // pg_stat_database is updated at most every 500 ms
     const after = await dbStats();
     await stats.end();
     const walBytesPerEvent = Math.round((Number(after.wal) - Number(before.wal)) / total);
     const commitsPerBatch = Math.round(((Number(after.commits) - Number(before.commits)) / (total / 100)) * 100) / 100;
-    line({ phase: 'batch', walBytesPerEvent, commitsPerBatch });
+    line({ phase: 'batch', walBytesPerEvent, commitsPerBatch, requestsPerStatement });
     line({ phase: 'batch', mode: 'batches of 100 /v1/batch', events: total, concurrency, eventsPerSec: Math.round(rate), peakRssMb: peakRss, cpu: batchCpu });
 
     const c = new Client({ connectionString: db.url });
