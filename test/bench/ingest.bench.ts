@@ -128,8 +128,8 @@ export async function run(args: string[]): Promise<void> {
     const after = await dbStats();
     await stats.end();
     const walBytesPerEvent = Math.round((Number(after.wal) - Number(before.wal)) / total);
-    const commitsPerBatch = Math.round(((Number(after.commits) - Number(before.commits)) / (total / 100)) * 100) / 100;
-    line({ phase: 'batch', walBytesPerEvent, commitsPerBatch, requestsPerStatement });
+    const transactionsPerBatch = Math.round(((Number(after.commits) - Number(before.commits)) / (total / 100)) * 100) / 100;
+    line({ phase: 'batch', walBytesPerEvent, transactionsPerBatch, requestsPerStatement });
     line({ phase: 'batch', mode: 'batches of 100 /v1/batch', events: total, concurrency, eventsPerSec: Math.round(rate), peakRssMb: peakRss, cpu: batchCpu });
 
     const c = new Client({ connectionString: db.url });
