@@ -223,7 +223,7 @@ export class IngestionRepository {
    * rollups of exactly the inserted rows upserted in key order. Returns one result per
    * request. The rows travel as one JSON array (serialised natively, parsed once by jsonb).
    */
-  async writeEvents(tx: Tx, requests: EventsRequest[]): Promise<WriteResult[]> {
+  private async writeEvents(tx: Tx, requests: EventsRequest[]): Promise<WriteResult[]> {
     const rows: unknown[] = [];
     requests.forEach(({ messages }, req) => {
       for (const m of messages) {

@@ -49,8 +49,9 @@ export function normalizeMessage(
   const text = JSON.stringify(raw);
   const size = Buffer.byteLength(text);
   if (size > limits.maxMessageBytes) return fail(at || '(root)', `message is ${size} bytes; the limit is ${limits.maxMessageBytes} bytes`);
-  // PostgreSQL text and jsonb cannot hold U+0000: refuse it here rather than fail the write.
-  if (text.includes('\\u0000') && NUL_ESCAPE.test(text)) return fail(at || '(root)', 'contains a NUL character (\\u0000), which cannot be stored');
+  // PostgreSQL text and jsonb cannot hold U+0000 or a lone surrogate: refuse them here rather than fail the write.
+  const unstorable = text.includes('\\u') ? UNSTORABLE_ESCAPE.exec(text) : null;
+  if (unstorable) return fail(at || '(root)', unstorableMessage(unstorable[1]));
   const declared = (raw as { type?: unknown }).type;
   const type = expectedType ?? declared;
   if (typeof type !== 'string' || !(MESSAGE_TYPES as readonly string[]).includes(type)) {
@@ -81,7 +82,8 @@ export function normalizeMessage(
   };
   if (type === 'track') {
     const groupId = context.groupId;
-    if (typeof groupId === 'string' && groupId.includes('\u0000')) return fail(p('context.groupId'), 'contains a NUL character (\\u0000), which cannot be stored');
+    const badGroup = typeof groupId === 'string' ? UNSTORABLE_ESCAPE.exec(JSON.stringify(groupId)) : null;
+    if (badGroup) return fail(p('context.groupId'), unstorableMessage(badGroup[1]));
     return {
       ok: true,
       message: {
@@ -121,8 +123,15 @@ function stableJson(v: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
-/** `\u0000` as an escape in JSON text (not preceded by an escaping backslash). */
-const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;
+/**
+ * In JSON.stringify's output, `\u0000` or a `\ud800`–`\udfff` escape (it escapes only
+ * lone surrogates; pairs stay literal), not preceded by an escaping backslash.
+ */
+const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(0000|d[89a-f][0-9a-f]{2})/;
+
+function unstorableMessage(code: string): string {
+  return code === '0000' ? 'contains a NUL character (\\u0000), which cannot be stored' : `contains a lone UTF-16 surrogate (\\u${code}), which cannot be stored`;
+}
 
 function fail(path: string, message: string): Normalized {
   return { ok: false, problems: [{ path, message }] };
