@@ -40,7 +40,7 @@ export async function startService(databaseUrl: string, env: Record<string, stri
   const url = `http://127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${out}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`service did not start: ${out}`)), 180_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('Touchline is running')) {
