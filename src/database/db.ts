@@ -9,6 +9,12 @@ export interface Tx {
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
 
+/** A deadlock or serialization failure: the work can be run again. */
+export function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
+  return !!code && RETRYABLE.has(code);
+}
+
 /**
  * Runs work in one transaction, retrying on deadlock or serialization failure (the work
  * must be idempotent up to its commit, which database work inside one transaction is).
@@ -22,8 +28,7 @@ export class Db {
       try {
         return await this.ds.transaction((m: EntityManager) => work(managerTx(m)));
       } catch (err) {
-        const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
-        if (!code || !RETRYABLE.has(code) || attempt >= attempts) throw err;
+        if (!isRetryable(err) || attempt >= attempts) throw err;
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
       }
     }

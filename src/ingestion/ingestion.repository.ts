@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Db, Tx } from '../database/db';
+import { Db, isRetryable, Tx } from '../database/db';
+import { GroupCommit } from './group-commit';
+import { ingestStatements } from '../ops/metrics';
 import type { AccountFields, ContactFields } from './segment-mapping';
 import type { NormalizedMessage } from './normalize';
 
@@ -8,26 +10,51 @@ export interface WriteResult {
   duplicates: number;
 }
 
+/** Group commit: statements in flight at once, and events per statement at most. */
+export const GROUP_COMMIT = { maxInFlight: 2, maxItems: 2000 };
+
 /**
- * Writes ingested messages. Track-only batches take two statements (resolve people, then
- * events + rollups in one atomic statement); batches with identify/group run in one
- * transaction. Rollups are upserted in key order so concurrent batches cannot deadlock.
+ * Writes ingested messages. Track-only requests are group-committed: those arriving while
+ * earlier statements run are written together in one atomic statement (people resolved,
+ * events and rollups written), and each is answered after that commit. Requests with
+ * identify/group run in a transaction of their own. Rollups are upserted in key order so
+ * concurrent statements cannot deadlock on them; a deadlock elsewhere is retried.
  */
 @Injectable()
 export class IngestionRepository {
+  private readonly tracks = new GroupCommit<EventsRequest, WriteResult>(
+    (requests) => this.writeEventsRetrying(requests),
+    (r) => r.messages.length,
+    GROUP_COMMIT,
+  );
+
   constructor(private readonly db: Db) {}
 
   async write(messages: NormalizedMessage[], receivedAt: Date): Promise<WriteResult> {
-    if (messages.every((m) => m.type === 'track')) {
-      return this.writeEvents({ query: (s, p) => this.db.query(s, p) }, messages, receivedAt);
-    }
+    if (messages.every((m) => m.type === 'track')) return this.tracks.submit({ messages, receivedAt });
     return this.db.transaction(async (tx) => {
       const known = await this.knownMessageIds(tx, messages.filter((m) => m.type !== 'track').map((m) => m.messageId));
       const fresh = messages.filter((m) => m.type === 'track' || !known.has(m.messageId));
       await this.applyIdentifies(tx, fresh.filter((m) => m.type === 'identify'), receivedAt);
       await this.applyGroups(tx, fresh.filter((m) => m.type === 'group'), receivedAt);
-      return this.writeEvents(tx, messages, receivedAt);
+      const [result] = await this.writeEvents(tx, [{ messages, receivedAt }]);
+      return result;
     });
+  }
+
+  /** One statement, autocommitted; run again on deadlock or serialization failure. */
+  private async writeEventsRetrying(requests: EventsRequest[]): Promise<WriteResult[]> {
+    const plain: Tx = { query: (sql, params) => this.db.query(sql, params) };
+    ingestStatements.inc({ count: 'statements' });
+    ingestStatements.inc({ count: 'requests' }, requests.length);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.writeEvents(plain, requests);
+      } catch (err) {
+        if (!isRetryable(err) || attempt >= 3) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      }
+    }
   }
 
   private async knownMessageIds(tx: Tx, ids: string[]): Promise<Set<string>> {
@@ -189,44 +216,34 @@ export class IngestionRepository {
   }
 
   /**
-   * Raw events and their rollups in ONE statement (one round trip, one commit for a
-   * track-only batch): people are resolved by external id inside the statement (stubs
-   * created for unknown ones), events inserted (a re-sent messageId is skipped), and the
-   * rollups of exactly the inserted rows upserted in key order.
+   * Raw events and their rollups in ONE statement (one round trip, one commit) for several
+   * requests at once (group commit): people are resolved by external id inside the
+   * statement (stubs created for unknown ones), events inserted (a re-sent messageId is
+   * skipped; within the statement the first occurrence wins, in request order), and the
+   * rollups of exactly the inserted rows upserted in key order. Returns one result per
+   * request. The rows travel as one JSON array (serialised natively, parsed once by jsonb).
    */
-  private async writeEvents(tx: Tx, messages: NormalizedMessage[], receivedAt: Date): Promise<WriteResult> {
-    const cols = {
-      messageId: [] as string[],
-      type: [] as string[],
-      name: [] as (string | null)[],
-      properties: [] as string[],
-      occurredAt: [] as string[],
-      userId: [] as (string | null)[],
-      groupId: [] as (string | null)[],
-      anonymousId: [] as (string | null)[],
-    };
-    for (const m of messages) {
-      cols.messageId.push(m.messageId);
-      cols.type.push(m.type);
-      cols.name.push(m.event ?? null);
-      cols.properties.push(JSON.stringify(m.properties));
-      cols.occurredAt.push(m.occurredAt.toISOString());
-      cols.userId.push(m.userId ?? null);
-      cols.groupId.push(m.groupId ?? null);
-      cols.anonymousId.push(m.anonymousId ?? null);
-    }
-    const [row] = await tx.query<{ inserted: string }>(
+  private async writeEvents(tx: Tx, requests: EventsRequest[]): Promise<WriteResult[]> {
+    const rows: unknown[] = [];
+    requests.forEach(({ messages }, req) => {
+      for (const m of messages) {
+        rows.push([m.messageId, m.type, m.event ?? null, m.properties, m.occurredAt.toISOString(), m.userId ?? null, m.groupId ?? null, m.anonymousId ?? null, req + 1]);
+      }
+    });
+    const result = await tx.query<{ req: number; inserted: number }>(
       `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[])
-           WITH ORDINALITY AS t(message_id, type, name, properties, occurred_at, user_id, group_id, anonymous_id, ord)
+         SELECT r->>0 AS message_id, r->>1 AS type, r->>2 AS name, r->3 AS properties, (r->>4)::timestamptz AS occurred_at,
+                r->>5 AS user_id, r->>6 AS group_id, r->>7 AS anonymous_id, (r->>8)::int AS req, ord,
+                ($2::timestamptz[])[(r->>8)::int] AS received_at
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(r, ord)
        ), known_c AS (
          SELECT c.id, c.external_id, c.account_id FROM contacts c
           WHERE c.external_id = ANY(ARRAY(SELECT DISTINCT user_id FROM input WHERE user_id IS NOT NULL))
        ), new_c AS (
          INSERT INTO contacts AS c (external_id, created_at, updated_at)
-         SELECT DISTINCT i.user_id, $9::timestamptz, $9::timestamptz FROM input i
+         SELECT i.user_id, min(i.received_at), min(i.received_at) FROM input i
           WHERE i.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM known_c k WHERE k.external_id = i.user_id)
-          ORDER BY 1
+          GROUP BY 1 ORDER BY 1
          ON CONFLICT (external_id) DO UPDATE SET updated_at = c.updated_at
          RETURNING c.id, c.external_id, c.account_id
        ), cs AS (
@@ -236,23 +253,24 @@ export class IngestionRepository {
           WHERE a.external_id = ANY(ARRAY(SELECT DISTINCT group_id FROM input WHERE group_id IS NOT NULL))
        ), new_a AS (
          INSERT INTO accounts AS a (external_id, created_at, updated_at)
-         SELECT DISTINCT i.group_id, $9::timestamptz, $9::timestamptz FROM input i
+         SELECT i.group_id, min(i.received_at), min(i.received_at) FROM input i
           WHERE i.group_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM known_a k WHERE k.external_id = i.group_id)
-          ORDER BY 1
+          GROUP BY 1 ORDER BY 1
          ON CONFLICT (external_id) DO UPDATE SET updated_at = a.updated_at
          RETURNING a.id, a.external_id
        ), acs AS (
          SELECT * FROM known_a UNION ALL SELECT * FROM new_a
        ), ins AS (
          INSERT INTO events (message_id, type, name, properties, occurred_at, received_at, account_id, contact_id, anonymous_id)
-         SELECT i.message_id, i.type, i.name, i.properties::jsonb, i.occurred_at, $9, COALESCE(acs.id, cs.account_id), cs.id, i.anonymous_id
+         SELECT i.message_id, i.type, i.name, i.properties, i.occurred_at, i.received_at, COALESCE(acs.id, cs.account_id), cs.id, i.anonymous_id
            FROM input i LEFT JOIN cs ON cs.external_id = i.user_id LEFT JOIN acs ON acs.external_id = i.group_id
           ORDER BY i.ord
          ON CONFLICT (message_id) DO NOTHING
-         RETURNING type, name, occurred_at, account_id, contact_id
+         RETURNING message_id, type, name, occurred_at, received_at, account_id, contact_id
        ), agg AS (
          SELECT COALESCE(account_id, 0) AS account_id, name AS event, (occurred_at AT TIME ZONE 'UTC')::date AS day,
-                COALESCE(contact_id, 0) AS contact_id, count(*)::int AS n, min(occurred_at) AS first_at, max(occurred_at) AS last_at
+                COALESCE(contact_id, 0) AS contact_id, count(*)::int AS n, min(occurred_at) AS first_at, max(occurred_at) AS last_at,
+                min(received_at) AS seen_at
            FROM ins WHERE type = 'track' AND (account_id IS NOT NULL OR contact_id IS NOT NULL)
           GROUP BY 1, 2, 3, 4
        ), rolled AS (
@@ -262,21 +280,30 @@ export class IngestionRepository {
            count = r.count + EXCLUDED.count,
            first_at = LEAST(r.first_at, EXCLUDED.first_at),
            last_at = GREATEST(r.last_at, EXCLUDED.last_at)
-         RETURNING 1
        ), names AS (
          INSERT INTO event_names (name, first_seen)
-         SELECT DISTINCT event, $9::timestamptz FROM agg
-          WHERE NOT EXISTS (SELECT 1 FROM event_names n WHERE n.name = agg.event)
+         SELECT d.event, d.first_seen FROM (SELECT event, min(seen_at) AS first_seen FROM agg GROUP BY 1) d
+          WHERE NOT EXISTS (SELECT 1 FROM event_names n WHERE n.name = d.event)
           ORDER BY 1
          ON CONFLICT (name) DO NOTHING
-         RETURNING 1
        )
-       SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM rolled) + (SELECT count(*) FROM names) AS touched`,
-      [cols.messageId, cols.type, cols.name, cols.properties, cols.occurredAt, cols.userId, cols.groupId, cols.anonymousId, receivedAt.toISOString()],
+       -- Within the statement the first occurrence of a messageId (in input order) is the one inserted.
+       SELECT i.req, count(*)::int AS inserted
+         FROM ins JOIN (SELECT DISTINCT ON (message_id) message_id, req FROM input ORDER BY message_id, ord) i USING (message_id)
+        GROUP BY i.req`,
+      [JSON.stringify(rows), requests.map((r) => r.receivedAt.toISOString())],
     );
-    const inserted = Number(row.inserted);
-    return { inserted, duplicates: messages.length - inserted };
+    const inserted = new Map(result.map((r) => [Number(r.req), Number(r.inserted)]));
+    return requests.map(({ messages }, req) => {
+      const n = inserted.get(req + 1) ?? 0;
+      return { inserted: n, duplicates: messages.length - n };
+    });
   }
+}
+
+export interface EventsRequest {
+  messages: NormalizedMessage[];
+  receivedAt: Date;
 }
 
 /** Later fields override earlier ones; traits merge. */

@@ -3,6 +3,7 @@ import type { Problem } from '../common/errors';
 import { zodProblems } from '../common/zod-problems';
 import { AccountFields, ContactFields, mapAccount, mapContact } from './segment-mapping';
 import { MESSAGE_TYPES, MessageType, schemaByType } from './segment.schema';
+import { parseTrackFast } from './track-fast-path';
 
 export interface NormalizedMessage {
   type: MessageType;
@@ -30,6 +31,9 @@ export type Normalized = { ok: true; message: NormalizedMessage } | { ok: false;
 /**
  * Validates one Segment message and turns it into what the repository writes. `at` is the
  * field path prefix used in problems (`batch[3]` inside a batch, empty for single calls).
+ * Track messages go through a hand-written check first (`parseTrackFast`); what it does not
+ * accept, and every other type, goes through the zod schema, which names the problems.
+ * `zodOnly` skips the fast check (for the test that compares both).
  */
 export function normalizeMessage(
   raw: unknown,
@@ -38,11 +42,16 @@ export function normalizeMessage(
   receivedAt: Date,
   limits: NormalizeLimits,
   envelope: { context?: Record<string, unknown> } = {},
+  options: { zodOnly?: boolean } = {},
 ): Normalized {
   const p = (field: string) => (at ? `${at}.${field}` : field);
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return fail(at || '(root)', 'expected a JSON object');
-  const size = Buffer.byteLength(JSON.stringify(raw));
+  const text = JSON.stringify(raw);
+  const size = Buffer.byteLength(text);
   if (size > limits.maxMessageBytes) return fail(at || '(root)', `message is ${size} bytes; the limit is ${limits.maxMessageBytes} bytes`);
+  // PostgreSQL text and jsonb cannot hold U+0000 or a lone surrogate: refuse them here rather than fail the write.
+  const unstorable = text.includes('\\u') ? UNSTORABLE_ESCAPE.exec(text) : null;
+  if (unstorable) return fail(at || '(root)', unstorableMessage(unstorable[1]));
   const declared = (raw as { type?: unknown }).type;
   const type = expectedType ?? declared;
   if (typeof type !== 'string' || !(MESSAGE_TYPES as readonly string[]).includes(type)) {
@@ -51,9 +60,14 @@ export function normalizeMessage(
   if (expectedType && declared !== undefined && declared !== expectedType) {
     return fail(p('type'), `this endpoint takes "${expectedType}" messages (got ${JSON.stringify(declared)})`);
   }
-  const parsed = schemaByType[type as MessageType].safeParse(raw);
-  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, at) };
-  const m = parsed.data as Record<string, any>;
+  const fast = type === 'track' && !options.zodOnly ? parseTrackFast(raw as Record<string, unknown>) : undefined;
+  let m: Record<string, any>;
+  if (fast) m = fast;
+  else {
+    const parsed = schemaByType[type as MessageType].safeParse(raw);
+    if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, at) };
+    m = parsed.data;
+  }
   const context: Record<string, unknown> = { ...(envelope.context ?? {}), ...(m.context ?? {}) };
   const occurredAt = eventTime(m.timestamp, m.sentAt, m.originalTimestamp, receivedAt);
   if (occurredAt.getTime() - receivedAt.getTime() > limits.maxFutureMs) {
@@ -68,6 +82,8 @@ export function normalizeMessage(
   };
   if (type === 'track') {
     const groupId = context.groupId;
+    const badGroup = typeof groupId === 'string' ? UNSTORABLE_ESCAPE.exec(JSON.stringify(groupId)) : null;
+    if (badGroup) return fail(p('context.groupId'), unstorableMessage(badGroup[1]));
     return {
       ok: true,
       message: {
@@ -105,6 +121,16 @@ function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
   const keys = Object.keys(v as object).sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+/**
+ * In JSON.stringify's output, `\u0000` or a `\ud800`–`\udfff` escape (it escapes only
+ * lone surrogates; pairs stay literal), not preceded by an escaping backslash.
+ */
+const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(0000|d[89a-f][0-9a-f]{2})/;
+
+function unstorableMessage(code: string): string {
+  return code === '0000' ? 'contains a NUL character (\\u0000), which cannot be stored' : `contains a lone UTF-16 surrogate (\\u${code}), which cannot be stored`;
 }
 
 function fail(path: string, message: string): Normalized {

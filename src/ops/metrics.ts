@@ -23,3 +23,10 @@ export const rejectedMessages = new Counter({
   help: 'Messages rejected by the ingestion API as invalid',
   registers: [registry],
 });
+
+export const ingestStatements = new Counter({
+  name: 'touchline_ingest_statements_total',
+  help: 'Group-committed track statements, and the requests they answered',
+  labelNames: ['count'] as const,
+  registers: [registry],
+});

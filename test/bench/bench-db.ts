@@ -14,6 +14,8 @@ export interface BenchServer {
   url: string;
   /** A fresh migrated database on this server; returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /** The embedded server's postmaster (undefined with BENCH_DATABASE_URL). */
+  serverPid(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function benchServer(): Promise<BenchServer> {
       await runMigrations(dbUrl);
       return dbUrl;
     },
+    serverPid: () => (dir ? Number(fs.readFileSync(path.join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]) : undefined),
     async close() {
       if (server) await server.stop();
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -52,9 +55,9 @@ export async function benchServer(): Promise<BenchServer> {
 }
 
 /** A fresh migrated database on a fresh benchmark server (see benchServer). */
-export async function benchDatabase(name = 'bench'): Promise<{ url: string; close(): Promise<void> }> {
+export async function benchDatabase(name = 'bench'): Promise<{ url: string; close(): Promise<void>; serverPid(): number | undefined }> {
   const server = await benchServer();
-  return { url: await server.createDatabase(name), close: () => server.close() };
+  return { url: await server.createDatabase(name), close: () => server.close(), serverPid: () => server.serverPid() };
 }
 
 /**

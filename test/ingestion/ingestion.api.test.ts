@@ -129,6 +129,48 @@ describe('ingestion API (Segment HTTP tracking spec)', () => {
     expect(new Date(row.occurred_at).toISOString()).toBe('2026-11-20T03:30:00.000Z');
   });
 
+  it('concurrent batches are group-committed yet each gets its own answer; overlapping messageIds are stored once', async () => {
+    // 12 batches at once; each shares two messageIds with the next one and has one invalid item.
+    const batches = Array.from({ length: 12 }, (_, b) => [
+      ...Array.from({ length: 6 }, (_, i) => ({ type: 'track', userId: `gc-${b % 3}`, event: 'gc_event', messageId: `gc-${b}-${i}`, timestamp: '2026-11-19T12:00:00Z' })),
+      { type: 'track', userId: 'gc-0', event: 'gc_event', messageId: `gc-${(b + 1) % 12}-0`, timestamp: '2026-11-19T12:00:00Z' },
+      { type: 'track', userId: 'gc-0', event: 'gc_event', messageId: `gc-${(b + 1) % 12}-1`, timestamp: '2026-11-19T12:00:00Z' },
+      { type: 'track', userId: 'gc-1', event: '', messageId: `gc-bad-${b}` },
+    ]);
+    const answers = await Promise.all(batches.map((batch) => post('/v1/batch', { batch })));
+    for (const [b, res] of answers.entries()) {
+      expect(res.status).toBe(200);
+      expect(res.body.rejected).toEqual([{ index: 8, path: 'batch[8].event', message: 'must not be empty' }]);
+      expect(res.body.accepted + res.body.duplicates).toBe(8);
+      expect(res.body.accepted).toBeGreaterThanOrEqual(batches[b].length - 1 - 4); // at most its 4 shared ids went to another batch
+    }
+    const accepted = answers.reduce((n, r) => n + r.body.accepted, 0);
+    const duplicates = answers.reduce((n, r) => n + r.body.duplicates, 0);
+    expect(accepted).toBe(12 * 6); // every distinct messageId once
+    expect(duplicates).toBe(12 * 2);
+    const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM events WHERE message_id LIKE 'gc-%'`);
+    expect(n).toBe(72);
+    const [{ rolled }] = await t.db.query(`SELECT sum(count)::int AS rolled FROM event_rollups WHERE event = 'gc_event'`);
+    expect(rolled).toBe(72);
+  });
+
+  it('refuses a NUL character or a lone surrogate (which PostgreSQL cannot store) as bad input, naming the item', async () => {
+    const res = await post('/v1/batch', {
+      batch: [
+        { type: 'track', userId: 'u-nul', event: 'login', messageId: 'nul-1' },
+        { type: 'track', userId: 'u-nul', event: 'login', messageId: 'nul-2', properties: { note: 'a\u0000b' } },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ accepted: 1, rejected: [{ index: 1, path: 'batch[1]', message: 'contains a NUL character (\\u0000), which cannot be stored' }] });
+    expect((await post('/v1/track', { userId: 'u-nul', event: 'login', context: { groupId: 'g\u0000' } })).status).toBe(400);
+    const lone = await post('/v1/batch', { batch: [{ type: 'track', userId: 'u-nul', event: 'x\ud800y' }], context: { groupId: 'g\udc00' } });
+    expect(lone.status).toBe(400);
+    expect(lone.body.error.problems).toEqual([{ index: 0, path: 'batch[0]', message: 'contains a lone UTF-16 surrogate (\\ud800), which cannot be stored' }]);
+    const loneGroup = await post('/v1/batch', { batch: [{ type: 'track', userId: 'u-nul', event: 'ok', messageId: 'nul-3' }], context: { groupId: 'g\udc00' } });
+    expect(loneGroup.body.error.problems).toEqual([{ index: 0, path: 'batch[0].context.groupId', message: 'contains a lone UTF-16 surrogate (\\udc00), which cannot be stored' }]);
+  });
+
   it('answers 2xx only after the data is committed (visible to another connection at once)', async () => {
     const res = await post('/v1/track', { userId: 'u-9', event: 'login', messageId: 'commit-1' });
     expect(res.status).toBe(200);
