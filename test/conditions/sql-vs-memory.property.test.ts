@@ -7,6 +7,7 @@ import { requiredFacts } from '../../src/conditions/facts';
 import { formatCondition } from '../../src/conditions/format';
 import { parseCondition } from '../../src/conditions/parse';
 import { Signal } from '../../src/signals/signal';
+import { GroupedSignals } from '../../src/signals/signal-groups';
 import { SqlParams } from '../../src/signals/sql-params';
 import { createTestDatabase, TestDatabase } from '../support/db';
 import { EVENTS, JOURNEYS, PHASE_VALUES, PLANS, ROLES, TEMPLATES, TODAY, TRAIT_KEYS, TRAIT_STRINGS, World, worldArb, worldFacts, writeWorld } from './world';
@@ -14,7 +15,9 @@ import { EVENTS, JOURNEYS, PHASE_VALUES, PLANS, ROLES, TEMPLATES, TODAY, TRAIT_K
 /**
  * The property: for random worlds and random conditions, the set of accounts (and of
  * contacts) selected by the compiled SQL equals the set selected by the in-memory
- * evaluator fed with facts computed independently in JavaScript. Also: every condition
+ * evaluator fed with facts computed independently in JavaScript — for both compile
+ * strategies (correlated subqueries, and grouped rollup relations as condition triggers
+ * use them). Also: every condition
  * survives format → parse unchanged, so the text form is a faithful view of the AST.
  */
 const ENTERED_AT = '2026-11-10T08:00:00Z';
@@ -102,11 +105,18 @@ describe('conditions: compiled SQL and the in-memory evaluator agree', () => {
   });
   afterAll(() => db.drop());
 
-  async function sqlSelect(subject: 'account' | 'contact', cond: Condition): Promise<number[]> {
+  /** Both compile strategies: correlated subqueries per row, and grouped rollup relations joined to the subjects (condition triggers). */
+  async function sqlSelect(subject: 'account' | 'contact', cond: Condition, strategy: 'correlated' | 'grouped'): Promise<number[]> {
     const params = new SqlParams([TODAY]);
     const ref: ConditionRef = { ...(subject === 'account' ? ACCOUNT_REF : CONTACT_REF), enteredAt: `'${ENTERED_AT}'::timestamptz` };
-    const where = compileConditionSql(cond, ref, params, 'p.today');
     const id = subject === 'account' ? 'a.id' : 'c.id';
+    if (strategy === 'grouped') {
+      const grouped = new GroupedSignals(params, '$1::date');
+      const where = compileConditionSql(cond, { ...ref, grouped }, params, '$1::date');
+      const rows = await db.query<{ id: string }>(`SELECT ${id} AS id FROM ${SUBJECT_FROM[subject]}${grouped.joins(ref)} WHERE ${where} AND $1::date IS NOT NULL ORDER BY 1`, params.values);
+      return rows.map((r) => Number(r.id));
+    }
+    const where = compileConditionSql(cond, ref, params, 'p.today');
     const rows = await db.query<{ id: string }>(`SELECT ${id} AS id FROM ${SUBJECT_FROM[subject]} CROSS JOIN (SELECT $1::date AS today) p WHERE ${where} ORDER BY 1`, params.values);
     return rows.map((r) => Number(r.id));
   }
@@ -124,10 +134,12 @@ describe('conditions: compiled SQL and the in-memory evaluator agree', () => {
         for (const cond of conds) {
           const subjects: ('account' | 'contact')[] = readsContact(cond) ? ['contact'] : ['account', 'contact'];
           for (const subject of subjects) {
-            const viaSql = await sqlSelect(subject, cond);
             const inMemory = memorySelect(w, subject, cond);
-            if (JSON.stringify(viaSql) !== JSON.stringify(inMemory)) {
-              throw new Error(`${subject}: ${formatCondition(cond)}\n  sql:       ${viaSql}\n  in memory: ${inMemory}`);
+            for (const strategy of ['correlated', 'grouped'] as const) {
+              const viaSql = await sqlSelect(subject, cond, strategy);
+              if (JSON.stringify(viaSql) !== JSON.stringify(inMemory)) {
+                throw new Error(`${subject} (${strategy}): ${formatCondition(cond)}\n  sql:       ${viaSql}\n  in memory: ${inMemory}`);
+              }
             }
           }
         }
