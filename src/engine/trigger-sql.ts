@@ -1,7 +1,7 @@
+import { compileGroupedConditionSql } from '../conditions/compile-grouped';
 import { compileConditionSql, ConditionRef } from '../conditions/compile-sql';
 import { allOf, Condition } from '../conditions/condition';
 import { Journey, Reentry } from '../journeys/journey';
-import { GroupedSignals } from '../signals/signal-groups';
 import { SqlParams } from '../signals/sql-params';
 
 /**
@@ -132,14 +132,13 @@ function triggerStatement(
 /**
  * Subjects matching the audience AND a condition, as candidate rows. Signals are compiled
  * set-based: one GROUP BY over the rollups per (owner, event) joined to the subjects
- * (signal-groups.ts), not a correlated subquery per subject and signal.
+ * (compile-grouped.ts), not a correlated subquery per subject and signal.
  */
 function matching(journey: Journey, cond: Condition, params: SqlParams, today: string, extra: { cols?: string; joins?: string; where?: string } = {}): string {
   const s = subjectSql(journey);
-  const grouped = new GroupedSignals(params, today);
-  const where = compileConditionSql(allOf(journey.audience, cond), { ...s.ref, grouped }, params, today);
+  const { joins, where } = compileGroupedConditionSql(allOf(journey.audience, cond), s.ref, s.from, params, today);
   return `SELECT ${s.subjectId} AS subject_id, ${s.accountId} AS account_id, ${s.contactId} AS contact_id${extra.cols ?? ''}
-            FROM ${s.from}${extra.joins ?? ''}${grouped.joins(s.ref)} WHERE ${extra.where ? `${extra.where} AND ` : ''}${where}`;
+            FROM ${s.from}${extra.joins ?? ''}${joins} WHERE ${extra.where ? `${extra.where} AND ` : ''}${where}`;
 }
 
 /**

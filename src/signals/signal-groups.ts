@@ -82,8 +82,12 @@ export class GroupedSignals implements SignalColumns {
     }
   }
 
-  /** LEFT JOINs of every relation used so far onto the subject row of `ref` (append after its FROM). */
-  joins(ref: SubjectRef): string {
+  /**
+   * LEFT JOINs of every relation used so far onto the subject row of `ref` (append after its
+   * FROM; call once). `only` restricts a relation to the owners (contact or account ids)
+   * a subquery returns: the caller's candidates.
+   */
+  joins(ref: SubjectRef, only?: (owner: 'contact' | 'account') => string): string {
     return [...this.groups.values()]
       .map((g) => {
         const col = g.owner === 'contact' ? 'contact_id' : 'account_id';
@@ -92,7 +96,7 @@ export class GroupedSignals implements SignalColumns {
         // The scan may start at the oldest window only if every aggregate of the group has one.
         const lows = g.aggregates.map((a) => a.lowest);
         const from = lows.every((l): l is number => l !== undefined) ? ` AND r.day > ${this.today} - ${this.params.add(Math.max(...lows), 'int')}` : '';
-        const where = [g.owner === 'contact' ? 'r.contact_id <> 0' : '', g.events, `r.day <= ${this.today}${from}`].filter(Boolean).join(' AND ');
+        const where = [g.owner === 'contact' ? 'r.contact_id <> 0' : '', g.events, `r.day <= ${this.today}${from}`, only ? `r.${col} IN ${only(g.owner)}` : ''].filter(Boolean).join(' AND ');
         const aggs = g.aggregates.map((a, i) => `${a.sql} AS v${i}`).join(', ');
         return `\n LEFT JOIN (SELECT r.${col} AS k, ${aggs} FROM event_rollups r WHERE ${where} GROUP BY r.${col}) ${g.alias} ON ${g.alias}.k = ${on}`;
       })

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { Condition, Operand, Scalar } from '../../src/conditions/condition';
+import { compileGroupedConditionSql } from '../../src/conditions/compile-grouped';
 import { compileConditionSql, ConditionRef } from '../../src/conditions/compile-sql';
 import { ACCOUNT_REF, CONTACT_REF, SUBJECT_FROM } from '../../src/conditions/conditions.repository';
 import { evaluateCondition } from '../../src/conditions/evaluate';
@@ -7,7 +8,6 @@ import { requiredFacts } from '../../src/conditions/facts';
 import { formatCondition } from '../../src/conditions/format';
 import { parseCondition } from '../../src/conditions/parse';
 import { Signal } from '../../src/signals/signal';
-import { GroupedSignals } from '../../src/signals/signal-groups';
 import { SqlParams } from '../../src/signals/sql-params';
 import { createTestDatabase, TestDatabase } from '../support/db';
 import { EVENTS, JOURNEYS, PHASE_VALUES, PLANS, ROLES, TEMPLATES, TODAY, TRAIT_KEYS, TRAIT_STRINGS, World, worldArb, worldFacts, writeWorld } from './world';
@@ -111,9 +111,8 @@ describe('conditions: compiled SQL and the in-memory evaluator agree', () => {
     const ref: ConditionRef = { ...(subject === 'account' ? ACCOUNT_REF : CONTACT_REF), enteredAt: `'${ENTERED_AT}'::timestamptz` };
     const id = subject === 'account' ? 'a.id' : 'c.id';
     if (strategy === 'grouped') {
-      const grouped = new GroupedSignals(params, '$1::date');
-      const where = compileConditionSql(cond, { ...ref, grouped }, params, '$1::date');
-      const rows = await db.query<{ id: string }>(`SELECT ${id} AS id FROM ${SUBJECT_FROM[subject]}${grouped.joins(ref)} WHERE ${where} AND $1::date IS NOT NULL ORDER BY 1`, params.values);
+      const { joins, where } = compileGroupedConditionSql(cond, ref, SUBJECT_FROM[subject], params, '$1::date');
+      const rows = await db.query<{ id: string }>(`SELECT ${id} AS id FROM ${SUBJECT_FROM[subject]}${joins} WHERE ${where} AND $1::date IS NOT NULL ORDER BY 1`, params.values);
       return rows.map((r) => Number(r.id));
     }
     const where = compileConditionSql(cond, ref, params, 'p.today');
