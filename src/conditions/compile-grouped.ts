@@ -21,9 +21,9 @@ export function compileGroupedConditionSql(cond: Condition, ref: ConditionRef, f
   const pre = signalFreeConjuncts(cond);
   // Compiled only if a relation uses it (an unused bind parameter would have no type), and once.
   let only: string | undefined;
-  const candidates = (owner: 'contact' | 'account') => {
+  const candidates = (owner: 'contact' | 'account', column: string) => {
     only ??= compileConditionSql({ type: 'all', of: pre }, ref, params, today);
-    return `(SELECT ${owner === 'contact' ? ref.contact : ref.account} FROM ${from} WHERE ${only})`;
+    return `${column} IN (SELECT ${owner === 'contact' ? ref.contact : ref.account} FROM ${from} WHERE ${only})`;
   };
   return { joins: grouped.joins(ref, pre.length ? candidates : undefined), where };
 }

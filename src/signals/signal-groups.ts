@@ -30,38 +30,45 @@ interface Group {
 export class GroupedSignals implements SignalColumns {
   private readonly groups = new Map<string, Group>();
 
+  /**
+   * `perOwner`: one relation per owner kind for all events (one pass over each subject's
+   * rollups; for a known, small set of subjects), instead of one per (owner, event) (lets a
+   * scan over every subject skip the other events).
+   */
   constructor(
     private readonly params: SqlParams,
     private readonly today: string,
+    private readonly perOwner = false,
     private readonly prefix = 'sg',
   ) {}
 
   /** The value of `signal` for the current row of `ref`, read from a grouped relation; undefined when it has no grouped form. */
   column(signal: Signal, ref: SubjectRef): string | undefined {
-    const byContact = ref.subject === 'contact' && !('of' in signal && signal.of === 'account');
+    const owner = ref.subject === 'contact' && !('of' in signal && signal.of === 'account') ? 'contact' : 'account';
     const p = this.params;
     switch (signal.kind) {
       case 'event_count': {
-        const { days, offsetDays = 0 } = signal;
-        const col = this.aggregate(byContact ? 'contact' : 'account', `e:${signal.event}`, () => `r.event = ${p.add(signal.event, 'text')}`, `count:${days}+${offsetDays}`, days + offsetDays, () =>
-          `sum(r.count) FILTER (WHERE ${this.window(days, offsetDays)})`,
-        );
+        const { event, days, offsetDays = 0 } = signal;
+        const col = this.aggregate(owner, `e:${event}`, () => `r.event = ${p.add(event, 'text')}`, `count:${days}+${offsetDays}`, days + offsetDays, 'sum(r.count)', () => [this.window(days, offsetDays)]);
         return `COALESCE(${col}, 0)::int`;
       }
       case 'days_since_last': {
-        const col = this.aggregate(byContact ? 'contact' : 'account', `e:${signal.event}`, () => `r.event = ${p.add(signal.event, 'text')}`, 'last', undefined, () => 'max(r.day)');
+        // For a few known subjects the correlated max() is one backward index probe: better than reading all history.
+        if (this.perOwner) return undefined;
+        const col = this.aggregate(owner, `e:${signal.event}`, () => `r.event = ${p.add(signal.event, 'text')}`, 'last', undefined, 'max(r.day)', () => []);
         return `(${this.today} - ${col})`;
       }
       case 'distinct_events': {
         const { days, offsetDays = 0 } = signal;
         const among = signal.events?.length ? signal.events : undefined;
         const col = this.aggregate(
-          byContact ? 'contact' : 'account',
+          owner,
           among ? `in:${JSON.stringify(among)}` : 'all',
           () => (among ? `r.event = ANY(${p.add(among, 'text[]')})` : ''),
           `distinct:${days}+${offsetDays}`,
           days + offsetDays,
-          () => `count(DISTINCT r.event) FILTER (WHERE ${this.window(days, offsetDays)})`,
+          'count(DISTINCT r.event)',
+          () => [this.window(days, offsetDays)],
         );
         return `COALESCE(${col}, 0)::int`;
       }
@@ -73,7 +80,8 @@ export class GroupedSignals implements SignalColumns {
           () => (ev === undefined ? '' : `r.event = ${p.add(ev, 'text')}`),
           `active:${days}+${offsetDays}`,
           days + offsetDays,
-          () => `count(DISTINCT r.contact_id) FILTER (WHERE r.contact_id <> 0 AND ${this.window(days, offsetDays)})`,
+          'count(DISTINCT r.contact_id)',
+          () => ['r.contact_id <> 0', this.window(days, offsetDays)],
         );
         return `COALESCE(${col}, 0)::int`;
       }
@@ -84,10 +92,10 @@ export class GroupedSignals implements SignalColumns {
 
   /**
    * LEFT JOINs of every relation used so far onto the subject row of `ref` (append after its
-   * FROM; call once). `only` restricts a relation to the owners (contact or account ids)
-   * a subquery returns: the caller's candidates.
+   * FROM; call once). `only` restricts a relation to the caller's candidates: a predicate
+   * over the owner column (`r.contact_id` or `r.account_id`).
    */
-  joins(ref: SubjectRef, only?: (owner: 'contact' | 'account') => string): string {
+  joins(ref: SubjectRef, only?: (owner: 'contact' | 'account', column: string) => string): string {
     return [...this.groups.values()]
       .map((g) => {
         const col = g.owner === 'contact' ? 'contact_id' : 'account_id';
@@ -96,7 +104,7 @@ export class GroupedSignals implements SignalColumns {
         // The scan may start at the oldest window only if every aggregate of the group has one.
         const lows = g.aggregates.map((a) => a.lowest);
         const from = lows.every((l): l is number => l !== undefined) ? ` AND r.day > ${this.today} - ${this.params.add(Math.max(...lows), 'int')}` : '';
-        const where = [g.owner === 'contact' ? 'r.contact_id <> 0' : '', g.events, `r.day <= ${this.today}${from}`, only ? `r.${col} IN ${only(g.owner)}` : ''].filter(Boolean).join(' AND ');
+        const where = [g.owner === 'contact' ? 'r.contact_id <> 0' : '', g.events, `r.day <= ${this.today}${from}`, only ? only(g.owner, `r.${col}`) : ''].filter(Boolean).join(' AND ');
         const aggs = g.aggregates.map((a, i) => `${a.sql} AS v${i}`).join(', ');
         return `\n LEFT JOIN (SELECT r.${col} AS k, ${aggs} FROM event_rollups r WHERE ${where} GROUP BY r.${col}) ${g.alias} ON ${g.alias}.k = ${on}`;
       })
@@ -106,17 +114,23 @@ export class GroupedSignals implements SignalColumns {
   /**
    * The column of one aggregate in the relation of (owner, events), created on first use
    * (SQL and bind parameters only then: an unused parameter would have no type).
-   * `lowest`: how many days back the aggregate reads (undefined: all history).
+   * `lowest`: how many days back the aggregate reads (undefined: all history). In `perOwner`
+   * mode every event shares one relation per owner and the event filter moves into the
+   * aggregate's FILTER, with the window predicates `filters`.
    */
-  private aggregate(owner: Group['owner'], eventsKey: string, events: () => string, key: string, lowest: number | undefined, sql: () => string): string {
-    const gk = `${owner}|${eventsKey}`;
+  private aggregate(owner: Group['owner'], eventsKey: string, events: () => string, key: string, lowest: number | undefined, fn: string, filters: () => string[]): string {
+    const gk = this.perOwner ? owner : `${owner}|${eventsKey}`;
+    const k = this.perOwner ? `${eventsKey}|${key}` : key;
     let g = this.groups.get(gk);
     if (!g) {
-      g = { alias: `${this.prefix}${this.groups.size}`, owner, events: events(), aggregates: [] };
+      g = { alias: `${this.prefix}${this.groups.size}`, owner, events: this.perOwner ? '' : events(), aggregates: [] };
       this.groups.set(gk, g);
     }
-    let i = g.aggregates.findIndex((a) => a.key === key);
-    if (i < 0) i = g.aggregates.push({ sql: sql(), key, lowest }) - 1;
+    let i = g.aggregates.findIndex((a) => a.key === k);
+    if (i < 0) {
+      const preds = [this.perOwner ? events() : '', ...filters()].filter(Boolean);
+      i = g.aggregates.push({ sql: preds.length ? `${fn} FILTER (WHERE ${preds.join(' AND ')})` : fn, key: k, lowest }) - 1;
+    }
     return `${g.alias}.v${i}`;
   }
 

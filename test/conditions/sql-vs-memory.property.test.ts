@@ -7,10 +7,12 @@ import { evaluateCondition } from '../../src/conditions/evaluate';
 import { requiredFacts } from '../../src/conditions/facts';
 import { formatCondition } from '../../src/conditions/format';
 import { parseCondition } from '../../src/conditions/parse';
-import { Signal } from '../../src/signals/signal';
+import { Db } from '../../src/database/db';
+import { Signal, signalName } from '../../src/signals/signal';
+import { SignalsRepository } from '../../src/signals/signals.repository';
 import { SqlParams } from '../../src/signals/sql-params';
 import { createTestDatabase, TestDatabase } from '../support/db';
-import { EVENTS, JOURNEYS, PHASE_VALUES, PLANS, ROLES, TEMPLATES, TODAY, TRAIT_KEYS, TRAIT_STRINGS, World, worldArb, worldFacts, writeWorld } from './world';
+import { EVENTS, JOURNEYS, PHASE_VALUES, PLANS, ROLES, TEMPLATES, TODAY, TRAIT_KEYS, TRAIT_STRINGS, World, worldArb, worldFacts, signalValue, writeWorld } from './world';
 
 /**
  * The property: for random worlds and random conditions, the set of accounts (and of
@@ -146,6 +148,28 @@ describe('conditions: compiled SQL and the in-memory evaluator agree', () => {
       { numRuns: 150 },
     );
   }, 240_000); // ~40 s alone; generous so a loaded CI machine does not time it out
+
+  it('batch signal values (SignalsRepository.evaluate: one grouped pass per owner) equal the values computed in JavaScript', async () => {
+    // The repository on this test's real database (its Db needs only `query`).
+    const repo = new SignalsRepository({ query: (sql: string, p?: unknown[]) => db.query(sql, p) } as unknown as Db);
+    await fc.assert(
+      fc.asyncProperty(worldArb, fc.array(signalArb, { minLength: 1, maxLength: 10 }), async (w, signals) => {
+        await writeWorld((sql, p) => db.query(sql, p), w);
+        for (const subject of ['account', 'contact'] as const) {
+          const ids = subject === 'account' ? w.accounts.map((a) => a.id) : w.contacts.map((c) => c.id);
+          const got = await repo.evaluate(subject, ids.map(String), signals, TODAY);
+          for (const id of ids) {
+            const accountId = subject === 'account' ? id : (w.contacts.find((c) => c.id === id)!.account_id ?? null);
+            const want = signals.map((sig) => signalValue(w, sig, subject, accountId, subject === 'contact' ? id : null));
+            if (JSON.stringify(got.get(String(id))) !== JSON.stringify(want)) {
+              throw new Error(`${subject} ${id}: ${signals.map(signalName).join(', ')}\n  sql: ${JSON.stringify(got.get(String(id)))}\n  js:  ${JSON.stringify(want)}`);
+            }
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  }, 240_000);
 
   it('the text form reads back as the same condition', () => {
     fc.assert(
