@@ -72,7 +72,8 @@ export async function cachedBenchDatabase(name: string, key: string, fill: (url:
       await c.query(`ALTER DATABASE ${template} IS_TEMPLATE true`);
     }
     const dbName = `${name}_${Date.now()}`;
-    await c.query(`CREATE DATABASE ${dbName} TEMPLATE ${template}`);
+    // FILE_COPY: a plain copy of the files, much faster for gigabytes than the default WAL_LOG strategy.
+    await c.query(`CREATE DATABASE ${dbName} TEMPLATE ${template} STRATEGY = FILE_COPY`);
     return {
       url: withDatabase(given, dbName),
       cached,
