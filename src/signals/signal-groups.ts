@@ -4,7 +4,8 @@ import { SqlParams } from './sql-params';
 
 /**
  * The set-based form of the rollup signals, for statements that evaluate many subjects at
- * once (condition triggers): instead of a correlated subquery per subject and signal, ONE
+ * once (trigger statements; batch evaluation in SignalsRepository, `perOwner`): instead of
+ * a correlated subquery per subject and signal, ONE
  * `GROUP BY` over the daily rollups per (owner, event filter) produces a relation
  * `(k, v0, v1, …)` — each signal an aggregate with its own window as a FILTER — that is
  * LEFT JOINed to the subjects. A subject without rollups gets NULLs, mapped to the same
@@ -12,8 +13,8 @@ import { SqlParams } from './sql-params';
  *
  * Only `event_count`, `days_since_last`, `distinct_events` and `active_contacts` have a
  * grouped form; the others (account fields, engagement) stay per-row (`column` answers
- * undefined and the caller falls back to `signalSql`). The property test
- * test/conditions/sql-vs-memory.property.test.ts runs both strategies.
+ * undefined and the caller falls back to `signalSql`). The property tests in
+ * test/conditions/sql-vs-memory.property.test.ts check both strategies against JavaScript.
  */
 export interface SignalColumns {
   column(signal: Signal, ref: SubjectRef): string | undefined;
