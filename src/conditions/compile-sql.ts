@@ -1,3 +1,5 @@
+import { Signal } from '../signals/signal';
+import { SignalColumns } from '../signals/signal-groups';
 import { signalSql, SubjectRef } from '../signals/signal-sql';
 import { SqlParams } from '../signals/sql-params';
 import {
@@ -24,6 +26,16 @@ export interface ConditionRef extends SubjectRef {
   contactRow?: string;
   membershipRole?: string;
   enteredAt?: string;
+  /**
+   * Set-based strategy (many subjects in one statement): rollup signals are read from
+   * grouped relations the caller joins (signal-groups.ts) instead of correlated subqueries.
+   */
+  grouped?: SignalColumns;
+}
+
+/** A signal's SQL value for the row of `ref`: from a grouped relation when the ref has one, else a correlated subquery. */
+function signalExpr(signal: Signal, ref: ConditionRef, params: SqlParams, today: string): string {
+  return ref.grouped?.column(signal, ref) ?? signalSql(signal, ref, params, today);
 }
 
 export class ConditionCompileError extends Error {}
@@ -76,9 +88,9 @@ export function compileConditionSql(cond: Condition, ref: ConditionRef, params: 
     case 'occurred': {
       const of = cond.of;
       if (cond.withinDays !== undefined) {
-        return `(${signalSql({ kind: 'event_count', event: cond.event, days: cond.withinDays, of }, ref, params, today)} >= 1)`;
+        return `(${signalExpr({ kind: 'event_count', event: cond.event, days: cond.withinDays, of }, ref, params, today)} >= 1)`;
       }
-      const since = signalSql({ kind: 'days_since_last', event: cond.event, of }, ref, params, today);
+      const since = signalExpr({ kind: 'days_since_last', event: cond.event, of }, ref, params, today);
       if (cond.sinceEntry) {
         if (!ref.enteredAt) throw new ConditionCompileError('"since entry" needs an enrollment (only in goals and steps)');
         return `COALESCE(${since} <= (${today} - (${ref.enteredAt} AT TIME ZONE 'UTC')::date), false)`;
@@ -148,6 +160,6 @@ export function operandSql(o: Operand, type: ValueType | undefined, ref: Conditi
       if (ref.subject === 'account' && 'of' in o.signal && o.signal.of === 'contact') {
         throw new ConditionCompileError('a contact signal needs a contact subject');
       }
-      return signalSql(o.signal, ref, params, today);
+      return signalExpr(o.signal, ref, params, today);
   }
 }

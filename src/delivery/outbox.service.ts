@@ -10,6 +10,11 @@ type Id = string | number | bigint;
 export interface NewMessage {
   enrollmentId: Id;
   stepId: string;
+  /**
+   * The enrollment's transition counter when the step was taken: a step revisited later
+   * (a loop back through a branch) is a new message. Part of the idempotency key when given.
+   */
+  seq?: number;
   contactId: Id;
   accountId?: Id | null;
   toEmail: string;
@@ -29,6 +34,10 @@ export interface NewMessage {
   expiresAt?: Date | null;
   /** Control group: recorded, never sent. */
   holdout?: boolean;
+  /** Subject line override (else the template's). */
+  subject?: string | null;
+  /** Why the message is in its status (e.g. the holdout), shown in the console. */
+  reason?: string | null;
 }
 
 export interface Enqueued {
@@ -38,16 +47,23 @@ export interface Enqueued {
   created: boolean;
 }
 
-/** The one idempotency key of a message: enrollment + step + recipient. */
-export function idempotencyKey(enrollmentId: Id, stepId: string, contactId: Id): string {
-  return `e${String(enrollmentId)}:s${stepId}:c${String(contactId)}`;
+/** The one idempotency key of a message: enrollment (+ transition) + step + recipient. */
+export function idempotencyKey(enrollmentId: Id, stepId: string, contactId: Id, seq?: number): string {
+  return `e${String(enrollmentId)}${seq === undefined ? '' : `:t${seq}`}:s${stepId}:c${String(contactId)}`;
 }
 
 const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 
+/** Whether the outbox accepts this address (the engine skips recipients it would reject). */
+export function isEmailAddress(s: string | null | undefined): s is string {
+  return typeof s === 'string' && EMAIL.test(s.trim());
+}
+
 /**
- * The outbox's front door for the journey engine: messages are inserted in the caller's
- * transaction (with the enrollment step that decided them), once per idempotency key.
+ * The outbox's front door — the ONE place that writes outbox rows: the journey engine's
+ * step batches (thousands of messages per call, one INSERT … SELECT FROM unnest) and
+ * single messages alike are inserted in the caller's transaction (with the enrollment step
+ * that decided them), once per idempotency key.
  */
 @Injectable()
 export class OutboxService {
@@ -65,7 +81,7 @@ export class OutboxService {
     const problems = messages.flatMap((m, i) => validate(m, messages.length > 1 ? `[${i}]` : ''));
     if (problems.length) throw new InvalidInput(`${problems.length} invalid outbox message field(s)`, problems);
     const rows: OutboxRow[] = messages.map((m) => ({
-      idempotency_key: idempotencyKey(m.enrollmentId, m.stepId, m.contactId),
+      idempotency_key: idempotencyKey(m.enrollmentId, m.stepId, m.contactId, m.seq),
       account_id: m.accountId == null ? null : String(m.accountId),
       contact_id: String(m.contactId),
       to_email: m.toEmail.trim(),
@@ -82,6 +98,8 @@ export class OutboxService {
       status: m.holdout ? 'holdout' : 'queued',
       scheduled_at: m.scheduledAt,
       expires_at: m.expiresAt ?? null,
+      subject: m.subject ?? null,
+      reason: m.reason ?? null,
     }));
     const ids = await this.repo.insert(tx, rows, this.clock.now());
     return rows.map((r) => ({ key: r.idempotency_key, ...ids.get(r.idempotency_key)! }));
@@ -96,11 +114,12 @@ function validate(m: NewMessage, at: string): Problem[] {
   if (!isId(m.contactId)) bad('contactId', 'expected a positive integer id');
   if (m.accountId != null && !isId(m.accountId)) bad('accountId', 'expected a positive integer id or null');
   if (typeof m.stepId !== 'string' || !m.stepId) bad('stepId', 'must not be empty');
-  if (typeof m.toEmail !== 'string' || !EMAIL.test(m.toEmail.trim())) bad('toEmail', `expected an email address (got ${JSON.stringify(m.toEmail)})`);
+  if (!isEmailAddress(m.toEmail)) bad('toEmail', `expected an email address (got ${JSON.stringify(m.toEmail)})`);
   if (typeof m.template !== 'string' || !m.template) bad('template', 'must not be empty');
   if (typeof m.locale !== 'string' || !m.locale) bad('locale', 'must not be empty');
   if (m.category !== 'marketing' && m.category !== 'operational') bad('category', 'expected marketing or operational');
   if (m.priority !== undefined && !Number.isInteger(m.priority)) bad('priority', 'expected an integer');
+  if (m.seq !== undefined && !(Number.isInteger(m.seq) && m.seq >= 0)) bad('seq', 'expected a non-negative integer');
   if (!(m.scheduledAt instanceof Date) || Number.isNaN(m.scheduledAt.getTime())) bad('scheduledAt', 'expected a valid Date');
   if (m.expiresAt != null && (!(m.expiresAt instanceof Date) || Number.isNaN(m.expiresAt.getTime()))) bad('expiresAt', 'expected a valid Date or null');
   if (m.context !== undefined && (typeof m.context !== 'object' || m.context === null || Array.isArray(m.context))) bad('context', 'expected an object');

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DeliveryModule } from '../delivery/delivery.module';
 import { IngestionModule } from '../ingestion/ingestion.module';
 import { JourneysModule } from '../journeys/journeys.module';
 import { FetchHttpClient, HttpClient, RenderContextSource, TemplateCatalog, TemplatesRenderContextSource, TemplatesServiceCatalog } from './adapters';
@@ -16,7 +17,7 @@ import { TriggersService } from './triggers.service';
 
 /** The journey engine: versions, triggers, step execution, hand-off webhooks, reports. */
 @Module({
-  imports: [IngestionModule, JourneysModule, TemplatesModule],
+  imports: [IngestionModule, JourneysModule, TemplatesModule, DeliveryModule],
   controllers: [EngineController],
   providers: [
     JourneyVersionsRepository,

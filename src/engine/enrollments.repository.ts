@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { compileConditionSql } from '../conditions/compile-sql';
 import { Condition } from '../conditions/condition';
 import { Db, Tx } from '../database/db';
+import type { NewMessage } from '../delivery/outbox.service';
 import { Signal, SubjectKind } from '../signals/signal';
 import { signalSql } from '../signals/signal-sql';
 import { SqlParams } from '../signals/sql-params';
@@ -41,25 +42,6 @@ export interface Recipient {
   name: string | null;
   locale: string | null;
   role: string | null;
-}
-
-export interface MessageRow {
-  idempotency_key: string;
-  account_id: string;
-  contact_id: string;
-  to_email: string;
-  journey_key: string;
-  journey_version_id: string;
-  enrollment_id: string;
-  step_id: string;
-  template: string;
-  locale: string;
-  category: string;
-  priority: number;
-  context: unknown;
-  subject: string | null;
-  status: 'queued' | 'holdout';
-  reason: string | null;
 }
 
 export interface HandoffRow {
@@ -104,7 +86,8 @@ export interface HistoryRow {
 
 export interface ApplyBatch {
   enrollments: EnrollmentUpdate[];
-  messages: MessageRow[];
+  /** Written by the outbox's own enqueue (the one place that writes outbox rows), in the batch's transaction. */
+  messages: NewMessage[];
   handoffs: HandoffRow[];
   updates: TraitUpdate[];
   history: HistoryRow[];
@@ -226,52 +209,68 @@ export class EnrollmentsRepository {
     return out;
   }
 
-  /** Applies a batch in one transaction; throws LeaseLost (and writes nothing) if any lease was lost. */
-  applyBatch(batch: ApplyBatch, now: Date): Promise<void> {
-    return this.db.transaction((tx) => this.apply(tx, batch, now));
+  /**
+   * Applies a batch in ONE transaction with set-based statements: the fenced enrollment
+   * update and the history (one statement, unnest arrays), the outbox rows through
+   * `enqueue` (the outbox's batch enqueue), hand-offs, trait updates. Throws LeaseLost —
+   * and the transaction writes nothing — if any lease of the batch was lost.
+   */
+  applyBatch(batch: ApplyBatch, now: Date, enqueue: (tx: Tx, messages: NewMessage[]) => Promise<unknown>): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      await this.advance(tx, batch.enrollments, batch.history, now);
+      if (batch.messages.length) await enqueue(tx, batch.messages);
+      await this.writeHandoffs(tx, batch.handoffs, now);
+      await this.writeUpdates(tx, batch.updates, now);
+    });
   }
 
-  private async apply(tx: Tx, b: ApplyBatch, now: Date): Promise<void> {
-    // The fence first: only the holder of the current lease token may advance the enrollment.
-    const updated = await tx.query<{ id: string }>(
-      `WITH u AS (UPDATE enrollments e SET status = x.status, step_id = x.step_id, step_started_at = x.step_started_at, seq = x.seq,
-              due_at = x.due_at, arms = x.arms, end_reason = x.end_reason,
-              ended_at = CASE WHEN x.status = 'active' THEN NULL ELSE $2::timestamptz END,
-              attempts = 0, last_error = NULL, lease_until = NULL, leased_by = NULL, updated_at = $2
-         FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, lease_token bigint, status text, step_id text, step_started_at timestamptz,
-              seq int, due_at timestamptz, arms jsonb, end_reason text)
-        WHERE e.id = x.id AND e.lease_token = x.lease_token AND e.status = 'active'
-        RETURNING e.id) SELECT id FROM u`,
-      [JSON.stringify(b.enrollments), now],
+  /** The fence (only the holder of the current lease token may advance an enrollment) and the history, in one statement. */
+  private async advance(tx: Tx, rows: EnrollmentUpdate[], history: HistoryRow[], now: Date): Promise<void> {
+    const col = <K extends keyof EnrollmentUpdate>(k: K) => rows.map((r) => r[k]);
+    const [{ n }] = await tx.query<{ n: number }>(
+      `WITH u AS (
+         UPDATE enrollments e SET status = x.status, step_id = x.step_id, step_started_at = x.step_started_at, seq = x.seq,
+                due_at = x.due_at, arms = x.arms, end_reason = x.end_reason,
+                ended_at = CASE WHEN x.status = 'active' THEN NULL ELSE $14::timestamptz END,
+                attempts = 0, last_error = NULL, lease_until = NULL, leased_by = NULL, updated_at = $14
+           FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], $7::timestamptz[], $8::jsonb[], $9::text[])
+                AS x(id, lease_token, status, step_id, step_started_at, seq, due_at, arms, end_reason)
+          WHERE e.id = x.id AND e.lease_token = x.lease_token AND e.status = 'active'
+         RETURNING e.id
+       ), h AS (
+         INSERT INTO enrollment_history (enrollment_id, step_id, outcome, reason, at)
+         SELECT y.enrollment_id, y.step_id, y.outcome, y.reason, $14 FROM unnest($10::bigint[], $11::text[], $12::text[], $13::text[]) AS y(enrollment_id, step_id, outcome, reason)
+          WHERE y.enrollment_id IN (SELECT id FROM u)
+       )
+       SELECT count(*)::int AS n FROM u`,
+      [
+        col('id'), col('lease_token'), col('status'), col('step_id'), col('step_started_at'), col('seq'), col('due_at'),
+        rows.map((r) => JSON.stringify(r.arms)), col('end_reason'),
+        history.map((h) => h.enrollment_id), history.map((h) => h.step_id), history.map((h) => h.outcome), history.map((h) => h.reason),
+        now,
+      ],
     );
-    if (updated.length !== b.enrollments.length) throw new LeaseLost(`${b.enrollments.length - updated.length} of ${b.enrollments.length} leases lost`);
-    if (b.messages.length) {
-      await tx.query(
-        `INSERT INTO messages (idempotency_key, account_id, contact_id, to_email, journey_key, journey_version_id, enrollment_id, step_id,
-                               template, locale, category, priority, context, subject, status, reason, scheduled_at, created_at, updated_at)
-         SELECT x.idempotency_key, x.account_id, x.contact_id, x.to_email, x.journey_key, x.journey_version_id, x.enrollment_id, x.step_id,
-                x.template, x.locale, x.category, x.priority, COALESCE(x.context, '{}'::jsonb), x.subject, x.status, x.reason, $2, $2, $2
-           FROM jsonb_to_recordset($1::jsonb) AS x(idempotency_key text, account_id bigint, contact_id bigint, to_email text, journey_key text,
-                journey_version_id bigint, enrollment_id bigint, step_id text, template text, locale text, category text, priority int,
-                context jsonb, subject text, status text, reason text)
-         ON CONFLICT (idempotency_key) DO NOTHING`,
-        [JSON.stringify(b.messages), now],
-      );
-    }
-    if (b.handoffs.length) {
-      await tx.query(
-        `INSERT INTO handoffs (idempotency_key, account_id, contact_id, enrollment_id, journey_key, step_id, reason, signals, assignee,
-                               webhook_url, webhook_status, webhook_next_at, created_at)
-         SELECT x.idempotency_key, x.account_id, x.contact_id, x.enrollment_id, x.journey_key, x.step_id, x.reason, COALESCE(x.signals, '{}'::jsonb),
-                x.assignee, x.webhook_url, CASE WHEN x.webhook_url IS NULL THEN 'none' ELSE 'pending' END,
-                CASE WHEN x.webhook_url IS NULL THEN NULL ELSE $2::timestamptz END, $2
-           FROM jsonb_to_recordset($1::jsonb) AS x(idempotency_key text, account_id bigint, contact_id bigint, enrollment_id bigint, journey_key text,
-                step_id text, reason text, signals jsonb, assignee text, webhook_url text)
-         ON CONFLICT (idempotency_key) DO NOTHING`,
-        [JSON.stringify(b.handoffs), now],
-      );
-    }
-    for (const u of b.updates) {
+    if (Number(n) !== rows.length) throw new LeaseLost(`${rows.length - Number(n)} of ${rows.length} leases lost`);
+  }
+
+  private async writeHandoffs(tx: Tx, handoffs: HandoffRow[], now: Date): Promise<void> {
+    if (!handoffs.length) return;
+    await tx.query(
+      `INSERT INTO handoffs (idempotency_key, account_id, contact_id, enrollment_id, journey_key, step_id, reason, signals, assignee,
+                             webhook_url, webhook_status, webhook_next_at, created_at)
+       SELECT x.idempotency_key, x.account_id, x.contact_id, x.enrollment_id, x.journey_key, x.step_id, x.reason, COALESCE(x.signals, '{}'::jsonb),
+              x.assignee, x.webhook_url, CASE WHEN x.webhook_url IS NULL THEN 'none' ELSE 'pending' END,
+              CASE WHEN x.webhook_url IS NULL THEN NULL ELSE $2::timestamptz END, $2
+         FROM jsonb_to_recordset($1::jsonb) AS x(idempotency_key text, account_id bigint, contact_id bigint, enrollment_id bigint, journey_key text,
+              step_id text, reason text, signals jsonb, assignee text, webhook_url text)
+       ON CONFLICT (idempotency_key) DO NOTHING`,
+      [JSON.stringify(handoffs), now],
+    );
+  }
+
+  /** Update steps: rare, and each may set different traits (jsonb merges), so one statement per update. */
+  private async writeUpdates(tx: Tx, updates: TraitUpdate[], now: Date): Promise<void> {
+    for (const u of updates) {
       if (u.phase || u.accountTraits) {
         await tx.query(`UPDATE accounts SET phase = COALESCE($2, phase), traits = traits || $3::jsonb, updated_at = $4 WHERE id = $1`, [
           u.accountId,
@@ -284,15 +283,13 @@ export class EnrollmentsRepository {
         await tx.query(`UPDATE contacts SET traits = traits || $2::jsonb, updated_at = $3 WHERE id = $1`, [u.contactId, JSON.stringify(u.contactTraits), now]);
       }
     }
-    if (b.history.length) await this.insertHistory(tx, b.history, now);
   }
 
   private async insertHistory(tx: Tx, rows: HistoryRow[], now: Date): Promise<void> {
     await tx.query(
       `INSERT INTO enrollment_history (enrollment_id, step_id, outcome, reason, at)
-       SELECT x.enrollment_id, x.step_id, x.outcome, x.reason, $2 FROM jsonb_to_recordset($1::jsonb)
-           AS x(enrollment_id bigint, step_id text, outcome text, reason text)`,
-      [JSON.stringify(rows), now],
+       SELECT y.enrollment_id, y.step_id, y.outcome, y.reason, $5 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS y(enrollment_id, step_id, outcome, reason)`,
+      [rows.map((h) => h.enrollment_id), rows.map((h) => h.step_id), rows.map((h) => h.outcome), rows.map((h) => h.reason), now],
     );
   }
 

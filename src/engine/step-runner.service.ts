@@ -4,6 +4,8 @@ import { Clock, utcDay } from '../common/clock';
 import { TRUE } from '../conditions/condition';
 import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.module';
+import type { Tx } from '../database/db';
+import { isEmailAddress, NewMessage, OutboxService } from '../delivery/outbox.service';
 import { Journey, SendStep } from '../journeys/journey';
 import { AdvancePlan, planAdvance } from './advance';
 import { RenderContextSource, TemplateCatalog } from './adapters';
@@ -50,8 +52,11 @@ export class StepRunnerService {
     private readonly templates: TemplateCatalog,
     private readonly contexts: RenderContextSource,
     private readonly clock: Clock,
+    private readonly outbox: OutboxService,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
+
+  private readonly enqueue = (tx: Tx, messages: NewMessage[]) => this.outbox.enqueueMany(tx, messages);
 
   /** Runs batches until nothing is due (or `maxBatches`). */
   async drain(maxBatches = 1000): Promise<RunResult> {
@@ -132,13 +137,13 @@ export class StepRunnerService {
     const batches = planned.map((p) => this.toApply(p, recipients, contexts, now));
     lap('read');
     try {
-      await this.repo.applyBatch(merge(batches), now);
+      await this.repo.applyBatch(merge(batches), now, this.enqueue);
       result.advanced += planned.length;
     } catch (err) {
       if (!(err instanceof LeaseLost)) this.log.warn(`batch apply failed, applying one by one: ${message(err)}`);
       for (let i = 0; i < planned.length; i++) {
         try {
-          await this.repo.applyBatch(batches[i], now);
+          await this.repo.applyBatch(batches[i], now, this.enqueue);
           result.advanced++;
         } catch (one) {
           if (one instanceof LeaseLost) result.leaseLost++;
@@ -198,7 +203,7 @@ export class StepRunnerService {
         : facts.contact
           ? [{ accountId: e.accountId, contactId: e.contactId!, email: facts.contact.email, name: facts.contact.name, locale: facts.contact.locale, role: facts.memberRole ?? facts.contact.role }]
           : [];
-    return to.filter((r) => r.email);
+    return to.filter((r) => isEmailAddress(r.email));
   }
 
   /**
@@ -246,17 +251,17 @@ export class StepRunnerService {
     for (const fx of plan.effects) {
       if (fx.kind === 'send') {
         const sendable = this.recipientsOf(p, fx.step, recipients);
-        if (!sendable.length) history.push({ stepId: fx.step.id, outcome: 'no_recipient', reason: `no recipient with an email address for ${fx.step.template}` });
+        if (!sendable.length) history.push({ stepId: fx.step.id, outcome: 'no_recipient', reason: `no recipient with a valid email address for ${fx.step.template}` });
         for (const r of sendable) {
           b.messages.push({
-            idempotency_key: `enrollment:${e.id}:${fx.seq}:${fx.step.id}:${r.contactId}`,
-            account_id: e.accountId,
-            contact_id: r.contactId,
-            to_email: r.email!,
-            journey_key: journey.key,
-            journey_version_id: e.versionId,
-            enrollment_id: e.id,
-            step_id: fx.step.id,
+            enrollmentId: e.id,
+            seq: fx.seq,
+            stepId: fx.step.id,
+            contactId: r.contactId,
+            accountId: e.accountId,
+            toEmail: r.email!,
+            journeyKey: journey.key,
+            journeyVersionId: e.versionId,
             template: fx.step.template,
             locale: r.locale ?? facts.account?.locale ?? journey.locale ?? this.config.defaults.locale,
             category: fx.step.category,
@@ -264,8 +269,9 @@ export class StepRunnerService {
             // Held-out sends are never rendered: no context is built for them.
             context: fx.holdout ? {} : { ...(contexts.get(`${r.contactId}:${r.accountId}`) as object), journey: { key: journey.key, name: journey.name } },
             subject: fx.step.subject ?? null,
-            status: fx.holdout ? 'holdout' : 'queued',
+            holdout: fx.holdout,
             reason: fx.holdout ? 'holdout: control group of the journey' : null,
+            scheduledAt: now,
           });
         }
       } else if (fx.kind === 'handoff') {

@@ -1,3 +1,4 @@
+import { compileGroupedConditionSql } from '../conditions/compile-grouped';
 import { compileConditionSql, ConditionRef } from '../conditions/compile-sql';
 import { allOf, Condition } from '../conditions/condition';
 import { Journey, Reentry } from '../journeys/journey';
@@ -116,12 +117,28 @@ export function entryStatement(o: EntryOptions): Statement {
   return { sql, params: p.values };
 }
 
-/** Subjects matching the audience AND a condition, as candidate rows. */
+/** A trigger's entry statement: fresh bind parameters with `today` first; `build` adds the trigger's own parts. */
+function triggerStatement(
+  journey: Journey,
+  versionId: string,
+  now: Date,
+  build: (params: SqlParams, today: string) => Omit<EntryOptions, 'journey' | 'versionId' | 'now' | 'params' | 'today'>,
+): Statement {
+  const params = new SqlParams();
+  const today = params.add(now.toISOString().slice(0, 10), 'date');
+  return entryStatement({ journey, versionId, now, params, today, ...build(params, today) });
+}
+
+/**
+ * Subjects matching the audience AND a condition, as candidate rows. Signals are compiled
+ * set-based: one GROUP BY over the rollups per (owner, event) joined to the subjects
+ * (compile-grouped.ts), not a correlated subquery per subject and signal.
+ */
 function matching(journey: Journey, cond: Condition, params: SqlParams, today: string, extra: { cols?: string; joins?: string; where?: string } = {}): string {
   const s = subjectSql(journey);
-  const where = compileConditionSql(allOf(journey.audience, cond), s.ref, params, today);
+  const { joins, where } = compileGroupedConditionSql(allOf(journey.audience, cond), s.ref, s.from, params, today);
   return `SELECT ${s.subjectId} AS subject_id, ${s.accountId} AS account_id, ${s.contactId} AS contact_id${extra.cols ?? ''}
-            FROM ${s.from}${extra.joins ?? ''} WHERE ${extra.where ? `${extra.where} AND ` : ''}${where}`;
+            FROM ${s.from}${extra.joins ?? ''}${joins} WHERE ${extra.where ? `${extra.where} AND ` : ''}${where}`;
 }
 
 /**
@@ -130,25 +147,21 @@ function matching(journey: Journey, cond: Condition, params: SqlParams, today: s
  * Subjects no longer matching leave the state, so they can newly match again later.
  */
 export function conditionTriggerStatement(journey: Journey, versionId: string, now: Date): Statement {
-  if (journey.trigger.type !== 'condition') throw new Error('not a condition trigger');
-  const params = new SqlParams();
-  const today = params.add(now.toISOString().slice(0, 10), 'date');
-  const j = params.add(journey.key, 'text');
-  const at = params.add(now.toISOString(), 'timestamptz');
-  const holds = matching(journey, journey.trigger.condition, params, today);
-  return entryStatement({
-    journey,
-    versionId,
-    now,
-    params,
-    today,
-    reason: 'condition became true',
-    ctes: [
-      `holds AS MATERIALIZED (${holds})`,
-      `gone AS (DELETE FROM trigger_state t WHERE t.journey_key = ${j} AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.subject_id = t.subject_id))`,
-      `newly AS (INSERT INTO trigger_state (journey_key, subject_id, since) SELECT ${j}, subject_id, ${at} FROM holds ON CONFLICT DO NOTHING RETURNING subject_id)`,
-    ],
-    candidates: `SELECT h.* FROM holds h JOIN newly n ON n.subject_id = h.subject_id`,
+  const t = journey.trigger;
+  if (t.type !== 'condition') throw new Error('not a condition trigger');
+  return triggerStatement(journey, versionId, now, (params, today) => {
+    const j = params.add(journey.key, 'text');
+    const at = params.add(now.toISOString(), 'timestamptz');
+    const holds = matching(journey, t.condition, params, today);
+    return {
+      reason: 'condition became true',
+      ctes: [
+        `holds AS MATERIALIZED (${holds})`,
+        `gone AS (DELETE FROM trigger_state t WHERE t.journey_key = ${j} AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.subject_id = t.subject_id))`,
+        `newly AS (INSERT INTO trigger_state (journey_key, subject_id, since) SELECT ${j}, subject_id, ${at} FROM holds ON CONFLICT DO NOTHING RETURNING subject_id)`,
+      ],
+      candidates: `SELECT h.* FROM holds h JOIN newly n ON n.subject_id = h.subject_id`,
+    };
   });
 }
 
@@ -160,48 +173,35 @@ export const DATE_CATCH_UP_DAYS = 3;
 export function dateTriggerStatement(journey: Journey, versionId: string, now: Date, defaultTz: string): Statement {
   const t = journey.trigger;
   if (t.type !== 'date') throw new Error('not a date trigger');
-  const params = new SqlParams();
-  const today = params.add(now.toISOString().slice(0, 10), 'date');
-  const field = `a.${DATE_FIELDS[t.field]}`;
-  const fire = `(${field} + ${params.add(t.offsetDays, 'int')})`;
-  const tz = journey.subject.type === 'contact' ? `COALESCE(tz_c.name, tz_a.name, ${params.add(defaultTz, 'text')})` : `COALESCE(tz_a.name, ${params.add(defaultTz, 'text')})`;
-  const due = t.at ? `, ((${fire} + ${params.add(t.at, 'time')}) AT TIME ZONE ${tz}) AS due_at` : `, NULL::timestamptz AS due_at`;
-  // Unknown timezone names in the data fall back instead of failing the statement.
-  const joins = (journey.subject.type === 'contact' ? ` LEFT JOIN tzn tz_c ON tz_c.name = c.timezone` : '') + ` LEFT JOIN tzn tz_a ON tz_a.name = a.timezone`;
-  const cands = matching(journey, { type: 'const', value: true }, params, today, {
-    cols: `, ${fire}::text AS trigger_key${due}`,
-    joins,
-    where: `${field} IS NOT NULL AND ${fire} <= ${today} AND ${fire} > ${today} - ${DATE_CATCH_UP_DAYS}`,
-  });
-  return entryStatement({
-    journey,
-    versionId,
-    now,
-    params,
-    today,
-    reason: `${t.offsetDays < 0 ? `${-t.offsetDays} days before` : `${t.offsetDays} days after`} ${t.field}`,
-    ctes: ['tzn AS MATERIALIZED (SELECT name FROM pg_timezone_names)'],
-    candidates: cands,
-    withTriggerKey: true,
-    withDueAt: true,
+  return triggerStatement(journey, versionId, now, (params, today) => {
+    const field = `a.${DATE_FIELDS[t.field]}`;
+    const fire = `(${field} + ${params.add(t.offsetDays, 'int')})`;
+    const tz = journey.subject.type === 'contact' ? `COALESCE(tz_c.name, tz_a.name, ${params.add(defaultTz, 'text')})` : `COALESCE(tz_a.name, ${params.add(defaultTz, 'text')})`;
+    const due = t.at ? `, ((${fire} + ${params.add(t.at, 'time')}) AT TIME ZONE ${tz}) AS due_at` : `, NULL::timestamptz AS due_at`;
+    // Unknown timezone names in the data fall back instead of failing the statement.
+    const joins = (journey.subject.type === 'contact' ? ` LEFT JOIN tzn tz_c ON tz_c.name = c.timezone` : '') + ` LEFT JOIN tzn tz_a ON tz_a.name = a.timezone`;
+    const cands = matching(journey, { type: 'const', value: true }, params, today, {
+      cols: `, ${fire}::text AS trigger_key${due}`,
+      joins,
+      where: `${field} IS NOT NULL AND ${fire} <= ${today} AND ${fire} > ${today} - ${DATE_CATCH_UP_DAYS}`,
+    });
+    return {
+      reason: `${t.offsetDays < 0 ? `${-t.offsetDays} days before` : `${t.offsetDays} days after`} ${t.field}`,
+      ctes: ['tzn AS MATERIALIZED (SELECT name FROM pg_timezone_names)'],
+      candidates: cands,
+      withTriggerKey: true,
+      withDueAt: true,
+    };
   });
 }
 
 /** Schedule trigger: everyone in the audience at this occurrence (once per occurrence). */
 export function scheduleTriggerStatement(journey: Journey, versionId: string, now: Date, occurrence: Date): Statement {
-  const params = new SqlParams();
-  const today = params.add(now.toISOString().slice(0, 10), 'date');
-  const key = params.add(occurrence.toISOString(), 'text');
-  return entryStatement({
-    journey,
-    versionId,
-    now,
-    params,
-    today,
+  return triggerStatement(journey, versionId, now, (params, today) => ({
     reason: `scheduled ${occurrence.toISOString()}`,
-    candidates: matching(journey, { type: 'const', value: true }, params, today, { cols: `, ${key} AS trigger_key` }),
+    candidates: matching(journey, { type: 'const', value: true }, params, today, { cols: `, ${params.add(occurrence.toISOString(), 'text')} AS trigger_key` }),
     withTriggerKey: true,
-  });
+  }));
 }
 
 /** Events (committed after `since`, visible now) that match a trigger event name, as SQL over `e`. */
@@ -226,32 +226,28 @@ export function newEventsSql(cursorParam: string): string {
 export function eventTriggerStatement(journey: Journey, versionId: string, now: Date, cursor: string): Statement {
   const t = journey.trigger;
   if (t.type !== 'event') throw new Error('not an event trigger');
-  const params = new SqlParams();
-  const today = params.add(now.toISOString().slice(0, 10), 'date');
-  const snap = params.add(cursor, 'text');
-  const match = eventMatchSql(t.event, params);
-  const s = subjectSql(journey);
-  const audience = compileConditionSql(journey.audience, s.ref, params, today);
-  const seen =
-    journey.subject.type === 'account'
-      ? `SELECT DISTINCT ON (e.account_id) e.account_id AS ev_account, NULL::bigint AS ev_contact FROM events e
-          WHERE ${newEventsSql(snap)} AND e.account_id IS NOT NULL AND ${match} ORDER BY e.account_id, e.id`
-      : `SELECT DISTINCT ON (e.contact_id) e.account_id AS ev_account, e.contact_id AS ev_contact FROM events e
-          WHERE ${newEventsSql(snap)} AND e.contact_id IS NOT NULL AND ${match} ORDER BY e.contact_id, e.id`;
-  const from =
-    journey.subject.type === 'account'
-      ? `seen JOIN accounts a ON a.id = seen.ev_account`
-      : `seen JOIN contacts c ON c.id = seen.ev_contact JOIN accounts a ON a.id = COALESCE(seen.ev_account, c.account_id)
-         LEFT JOIN account_contacts ac ON ac.account_id = a.id AND ac.contact_id = c.id`;
-  return entryStatement({
-    journey,
-    versionId,
-    now,
-    params,
-    today,
-    reason: `event ${t.event}`,
-    ctes: [`seen AS MATERIALIZED (${seen})`],
-    candidates: `SELECT ${s.subjectId} AS subject_id, ${s.accountId} AS account_id, ${s.contactId} AS contact_id FROM ${from} WHERE ${audience}`,
+  return triggerStatement(journey, versionId, now, (params, today) => {
+    const snap = params.add(cursor, 'text');
+    const match = eventMatchSql(t.event, params);
+    const s = subjectSql(journey);
+    // Few subjects per pass: the audience is evaluated per row (correlated), not grouped over all rollups.
+    const audience = compileConditionSql(journey.audience, s.ref, params, today);
+    const seen =
+      journey.subject.type === 'account'
+        ? `SELECT DISTINCT ON (e.account_id) e.account_id AS ev_account, NULL::bigint AS ev_contact FROM events e
+            WHERE ${newEventsSql(snap)} AND e.account_id IS NOT NULL AND ${match} ORDER BY e.account_id, e.id`
+        : `SELECT DISTINCT ON (e.contact_id) e.account_id AS ev_account, e.contact_id AS ev_contact FROM events e
+            WHERE ${newEventsSql(snap)} AND e.contact_id IS NOT NULL AND ${match} ORDER BY e.contact_id, e.id`;
+    const from =
+      journey.subject.type === 'account'
+        ? `seen JOIN accounts a ON a.id = seen.ev_account`
+        : `seen JOIN contacts c ON c.id = seen.ev_contact JOIN accounts a ON a.id = COALESCE(seen.ev_account, c.account_id)
+           LEFT JOIN account_contacts ac ON ac.account_id = a.id AND ac.contact_id = c.id`;
+    return {
+      reason: `event ${t.event}`,
+      ctes: [`seen AS MATERIALIZED (${seen})`],
+      candidates: `SELECT ${s.subjectId} AS subject_id, ${s.accountId} AS account_id, ${s.contactId} AS contact_id FROM ${from} WHERE ${audience}`,
+    };
   });
 }
 

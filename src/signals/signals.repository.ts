@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
 import { Signal, SubjectKind } from './signal';
+import { GroupedSignals } from './signal-groups';
 import { signalSql, SubjectRef } from './signal-sql';
 import { SqlParams } from './sql-params';
 
@@ -20,10 +21,14 @@ export class SignalsRepository {
       subject === 'account'
         ? { subject, account: 's.id', accountRow: 's' }
         : { subject, account: 's.account_id', accountRow: 'a', contact: 's.id' };
-    const cols = signals.map((sig, i) => `${signalSql(sig, ref, params, todayRef)} AS s${i}`);
+    // Windowed rollup signals in one pass over each subject's rollups (one GROUP BY per owner kind), the rest per row.
+    const grouped = new GroupedSignals(params, todayRef, true);
+    const cols = signals.map((sig, i) => `${grouped.column(sig, ref) ?? signalSql(sig, ref, params, todayRef)} AS s${i}`);
     const from = subject === 'account' ? 'accounts s' : 'contacts s LEFT JOIN accounts a ON a.id = s.account_id';
+    const only = (owner: SubjectKind, column: string) =>
+      owner === subject ? `${column} = ANY($1::bigint[])` : `${column} IN (SELECT o.account_id FROM contacts o WHERE o.id = ANY($1::bigint[]))`;
     const rows = await this.db.query<Record<string, unknown>>(
-      `SELECT s.id${cols.length ? ', ' + cols.join(', ') : ''} FROM ${from} WHERE s.id = ANY($1::bigint[])`,
+      `SELECT s.id${cols.length ? ', ' + cols.join(', ') : ''} FROM ${from}${grouped.joins(ref, only)} WHERE s.id = ANY($1::bigint[])`,
       params.values,
     );
     for (const row of rows) {
