@@ -147,7 +147,7 @@ export class Dispatcher {
   /** Renders and sends a claimed batch: `concurrency` in flight, each at its rate slot. */
   private async send(claimed: ClaimedMessage[], result: TickResult): Promise<void> {
     const d = this.config.delivery;
-    const writer = new OutcomeWriter(this.repo, this.clock, this.worker);
+    const writer = new OutcomeWriter(this.repo, this.clock, this.worker, d.leaseMs);
     const inFlight = new Set<Promise<void>>();
     let pausing: Promise<void> = Promise.resolve();
     const state: { outage: SendFailure | null } = { outage: null };
@@ -159,11 +159,28 @@ export class Dispatcher {
     const releaseAll = (list: Array<{ m: ClaimedMessage }>, outage: SendFailure) => {
       for (const { m } of list) writer.push(released(m.id, `not attempted: the mail provider is unreachable (${outage.response})`));
     };
-    // The next group is rendered and marked started while this one is sending.
-    let next: Promise<Prepared[]> | null = this.prepare(groups[0], writer, result);
+    // The next group is rendered and marked started while this one is sending. A failure to
+    // mark it (database down) surfaces when it is awaited; until then it must not count as an
+    // unhandled rejection, which would end the process with sends in flight.
+    const prepare = (slice: ClaimedMessage[]) => {
+      const p = this.prepare(slice, writer, result);
+      p.catch(() => undefined);
+      return p;
+    };
+    let next: Promise<Prepared[]> | null = prepare(groups[0]);
     for (let k = 0; k < groups.length; k++) {
-      const ready: Prepared[] = await next!;
-      next = k + 1 < groups.length ? this.prepare(groups[k + 1], writer, result) : null;
+      let ready: Prepared[];
+      try {
+        ready = await next!;
+      } catch (err) {
+        // Let the sends in flight finish and their outcomes be recorded before giving up the
+        // round; the unmarked rest of the batch stays leased and comes back as `queued`.
+        await Promise.allSettled(inFlight);
+        await writer.flush();
+        await pausing;
+        throw err;
+      }
+      next = k + 1 < groups.length ? prepare(groups[k + 1]) : null;
       for (let i = 0; i < ready.length; i++) {
         while (inFlight.size >= group) await Promise.race(inFlight);
         const early = state.outage as SendFailure | null; // set by a send callback meanwhile
