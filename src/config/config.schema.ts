@@ -165,6 +165,8 @@ export const envSchema = z.object({
   CONSOLE_SESSION_HOURS: positiveInt.max(24 * 30, 'expected at most 720 hours').default(12),
   CONSOLE_PAGE_SIZE: positiveInt.max(500, 'expected at most 500').default(50),
   CONSOLE_REFRESH_SECONDS: positiveInt.max(86_400, 'expected at most 86400 seconds').default(300),
+  /** How long one hand-off webhook POST may take before it counts as a failed attempt. */
+  HANDOFF_WEBHOOK_TIMEOUT: duration.default(10_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

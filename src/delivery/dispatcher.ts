@@ -159,15 +159,15 @@ export class Dispatcher {
     const releaseAll = (list: Array<{ m: ClaimedMessage }>, outage: SendFailure) => {
       for (const { m } of list) writer.push(released(m.id, `not attempted: the mail provider is unreachable (${outage.response})`));
     };
-    // The next group is rendered and marked started while this one is sending. A failure to
-    // mark it (database down) surfaces when it is awaited; until then it must not count as an
-    // unhandled rejection, which would end the process with sends in flight.
+    // A failure to mark a group (database down) surfaces when it is awaited; until then it must
+    // not count as an unhandled rejection, which would end the process with sends in flight.
     const prepare = (slice: ClaimedMessage[]) => {
       const p = this.prepare(slice, writer, result);
       p.catch(() => undefined);
       return p;
     };
     let next: Promise<Prepared[]> | null = prepare(groups[0]);
+    let previous: Promise<void>[] = [];
     for (let k = 0; k < groups.length; k++) {
       let ready: Prepared[];
       try {
@@ -180,7 +180,7 @@ export class Dispatcher {
         await pausing;
         throw err;
       }
-      next = k + 1 < groups.length ? prepare(groups[k + 1]) : null;
+      const current: Promise<void>[] = [];
       for (let i = 0; i < ready.length; i++) {
         while (inFlight.size >= group) await Promise.race(inFlight);
         const early = state.outage as SendFailure | null; // set by a send callback meanwhile
@@ -214,7 +214,17 @@ export class Dispatcher {
           })
           .finally(() => inFlight.delete(p));
         inFlight.add(p);
+        current.push(p);
       }
+      // The crash window (README): offered-but-unrecorded messages are at most this group and
+      // the next. So the next group is marked only once every earlier send is recorded; it is
+      // still rendered and marked while this group is sending.
+      if (k + 1 < groups.length) {
+        await Promise.all(previous);
+        await writer.flush();
+        next = prepare(groups[k + 1]);
+      }
+      previous = current;
     }
     await Promise.all(inFlight);
     await writer.flush();

@@ -34,8 +34,8 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-/** A real SMTP server (smtp-server) that keeps (and, unless told not to, parses with mailparser) everything it accepts. */
-export async function startSmtpSink(parse = true): Promise<SmtpSink> {
+/** A real SMTP server (smtp-server) that keeps (and, unless told not to, parses with mailparser) everything it accepts; `keep: 'headers'` keeps only the header block of unparsed mail. */
+export async function startSmtpSink(parse = true, keep: 'all' | 'headers' = 'all'): Promise<SmtpSink> {
   const sink: SmtpSink = {
     port: 0, url: '', received: [], rcptTimes: [], dataDelayMs: 0, rcpt: () => null, connect: () => null, connections: 0,
     drop: () => undefined, refuse: async () => undefined, listen: async () => undefined, close: async () => undefined,
@@ -61,7 +61,10 @@ export async function startSmtpSink(parse = true): Promise<SmtpSink> {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
+        let raw = Buffer.concat(chunks).toString('utf8');
+        // Large runs that only count messages keep the header block (the body can be 30 KB).
+        const headerEnd = keep === 'headers' && !parse ? raw.indexOf('\r\n\r\n') : -1;
+        if (headerEnd >= 0) raw = raw.slice(0, headerEnd + 2);
         const to = session.envelope.rcptTo.map((r) => r.address).join(',');
         sink.received.push({ to, raw, mail: parse ? await simpleParser(raw) : (undefined as unknown as ParsedMail) });
         if (sink.dataDelayMs) setTimeout(() => callback(), sink.dataDelayMs);
