@@ -38,7 +38,11 @@ function launch(script: string, env: Record<string, string>, readyText: string, 
   const proc: ServiceProcess = { child, pid: child.pid!, output: () => out, exited };
   return new Promise((resolve, reject) => {
     let ready = false;
-    const timer = setTimeout(() => reject(new Error(`${what} did not start within 120 s: ${out}`)), 120_000);
+    // Generous: on a saturated 2-core machine a cold start (migrations check, template compile) can take minutes.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what} did not start within 240 s: ${out}`));
+    }, 240_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.length > 200_000) out = out.slice(-100_000);
