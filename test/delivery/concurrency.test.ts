@@ -109,5 +109,5 @@ describe('several dispatchers', () => {
       const mids = sink.received.filter((r) => idOf(r.raw) === id).map((r) => /^Message-ID: (.*)\r?$/im.exec(r.raw)?.[1]);
       expect(new Set(mids).size).toBe(1);
     }
-  });
+  }, 300_000); // includes booting the child process
 });
