@@ -9,8 +9,9 @@ import { arrivals, envInt, printCounts, prng, sleep, tally, waitFor } from './fa
 /**
  * Scenario 1: kill -9 at random points. MESSAGES outbox messages (two sends per contact)
  * are produced by the engine and delivered to a real SMTP sink by three real worker
- * processes (engine + dispatcher) and one standalone dispatcher process; every 1.5–5 s one
- * of them, chosen at random, is killed with SIGKILL and a replacement started. Afterwards:
+ * processes (engine + dispatcher) and one standalone dispatcher process; at KILLS random
+ * points of the delivery (5–90 % received) one of them, chosen at random, is killed with
+ * SIGKILL and a replacement started. Afterwards:
  * every message delivered or recorded with a reason, duplicates only inside the README's
  * crash window, every enrollment completed with each send in its history exactly once.
  */
@@ -103,8 +104,12 @@ describe('fault: kill -9 of workers and dispatchers during a run', () => {
     const kills = { worker: 0, dispatcher: 0 };
     const killedPids = new Set<number>();
     const pendingAtKill: number[] = [];
+    // Random points spread over the delivery itself: a kill when the sink has received a random
+    // 5–90 % of the messages, plus 0–1 s (so some land mid-claim, mid-step, mid-send).
+    const points = Array.from({ length: KILLS }, () => 0.05 + random() * 0.85).sort((x, y) => x - y);
     for (let k = 0; k < KILLS; k++) {
-      await sleep(1000 + random() * 3000);
+      await waitFor(async () => sink.received.length >= points[k] * 2 * CONTACTS, 1_200_000, 50);
+      await sleep(random() * 1000);
       // Keep at least two processes working (replacements take a few seconds to boot, minutes on a saturated machine).
       if (!(await waitFor(async () => procs.filter((x) => isAlive(x.p)).length >= 2, 240_000, 100))) break;
       const alive = procs.filter((x) => isAlive(x.p));
