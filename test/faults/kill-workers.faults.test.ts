@@ -75,6 +75,8 @@ describe('fault: kill -9 of workers and dispatchers during a run', () => {
 
   const env = (kind: Kind): Record<string, string> => ({
     SMTP_URL: sink.url,
+    // One deployment shares its signing keys (Message-IDs and links carry their MAC).
+    TRACKING_KEYS: 'k1:fault-test-tracking-key-0123456789',
     SMTP_POOL_CONNECTIONS: String(POOL),
     TEMPLATES_DIR: path.join(ROOT, 'templates'),
     DELIVERY_SEND_WINDOW: 'always',
