@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
+import { isDatabaseUnavailable } from '../database/db-errors';
 import { DomainError, DomainErrorCode, Problem } from './errors';
 
 const STATUS: Record<DomainErrorCode, number> = {
@@ -24,7 +25,8 @@ interface BodyParserError {
 
 /**
  * The one place where failures become HTTP: domain errors map to their status, body-parser
- * errors to 400/413 with a readable message, anything else to 500 with an error id in the log.
+ * errors to 400/413 with a readable message, an unreachable database to 503 (Retry-After),
+ * anything else to 500 with an error id in the log.
  */
 @Catch()
 export class ExceptionsFilter implements ExceptionFilter {
@@ -36,6 +38,7 @@ export class ExceptionsFilter implements ExceptionFilter {
     const { status, body } = this.describe(exception, req);
     if (res.headersSent) return;
     if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="touchline", Bearer');
+    if (status === 503) res.setHeader('Retry-After', '5');
     res.status(status).json({ error: body });
   }
 
@@ -67,6 +70,11 @@ export class ExceptionsFilter implements ExceptionFilter {
         return { status, body: { code: 'invalid', message: `request body is not valid JSON: ${String(message)}` } };
       }
       return { status, body: { code: status === 404 ? 'not_found' : 'http_' + status, message: Array.isArray(message) ? message.join('; ') : String(message) } };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      // Nothing was acknowledged: the client should send the same request again (messageIds make that safe).
+      this.logger.warn({ path: req.path, err: (exception as Error).message }, 'database unavailable: answered 503');
+      return { status: 503, body: { code: 'unavailable', message: 'the database is unavailable (restarting or unreachable); nothing was stored, retry the request' } };
     }
     const errorId = randomUUID();
     this.logger.error({ errorId, err: exception, path: req.path }, `unhandled error ${errorId}`);

@@ -177,6 +177,8 @@ export const envSchema = z.object({
   CLOCK_START: instant.optional(),
   CLOCK_SPEED: z.coerce.number({ message: 'expected a number' }).positive('expected a positive number').max(1_000_000, 'expected at most 1000000').default(1),
   CLOCK_ANCHOR: instant.optional(),
+  /** How long one hand-off webhook POST may take before it counts as a failed attempt. */
+  HANDOFF_WEBHOOK_TIMEOUT: duration.default(10_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -97,6 +97,8 @@ export interface EngineConfig {
   /** Default hand-off webhook (a journey step or the CSM in team.yaml may name another). */
   handoffWebhookUrl?: string;
   handoffWebhookMaxAttempts: number;
+  /** One POST's time limit; a target that does not answer in time is retried with backoff. */
+  handoffWebhookTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -191,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       syncOnStart: e.ENGINE_SYNC_ON_START,
       handoffWebhookUrl: e.HANDOFF_WEBHOOK_URL,
       handoffWebhookMaxAttempts: e.HANDOFF_WEBHOOK_MAX_ATTEMPTS,
+      handoffWebhookTimeoutMs: e.HANDOFF_WEBHOOK_TIMEOUT,
     },
     tracking: {
       ipHashKey: e.TRACKING_IP_HASH_KEY ?? createHmac('sha256', secrets.sessionSecret).update('touchline:ip-hash').digest('base64url'),

@@ -149,7 +149,7 @@ export class DispatchRepository {
           leased_by = CASE WHEN d.status = '${to('claim')}' THEN $3 END,
           attempts = m.attempts + CASE WHEN d.status = '${to('claim')}' THEN 1 ELSE 0 END,
           first_attempt_at = CASE WHEN d.status = '${to('claim')}' THEN COALESCE(m.first_attempt_at, $1) ELSE m.first_attempt_at END,
-          message_id_header = COALESCE(d.mid, m.message_id_header),
+          message_id_header = COALESCE(m.message_id_header, d.mid), -- fixed at first claim: every attempt is the same message
           send_started_at = NULL,
           updated_at = $1
         FROM unnest($4::bigint[], $5::text[], $6::text[], $7::timestamptz[], $8::text[]) AS d(id, status, reason, until, mid)

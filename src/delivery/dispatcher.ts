@@ -164,7 +164,7 @@ export class Dispatcher {
    */
   private async send(claimed: ClaimedMessage[], full: boolean, result: TickResult, more: () => boolean): Promise<void> {
     const d = this.config.delivery;
-    const writer = new OutcomeWriter(this.repo, this.clock, this.worker);
+    const writer = new OutcomeWriter(this.repo, this.clock, this.worker, d.leaseMs);
     const inFlight = new Set<Promise<void>>();
     let pausing: Promise<void> = Promise.resolve();
     const state: { outage: SendFailure | null } = { outage: null };
@@ -179,17 +179,34 @@ export class Dispatcher {
     const releaseAll = (list: Array<{ m: ClaimedMessage }>, outage: SendFailure) => {
       for (const { m } of list) writer.push(released(m.id, `not attempted: the mail provider is unreachable (${outage.response})`));
     };
-    // The next group is rendered and marked started while this one is sending.
-    const prepareNext = async () => {
-      if (state.outage) return null;
-      const slice = await feed.take();
-      return slice ? this.prepare(slice, writer, result) : null;
+    // The next group is rendered and marked started while this one is sending. A failure to
+    // mark a group (database down) surfaces when it is awaited; until then it must not count as
+    // an unhandled rejection, which would end the process with sends in flight.
+    const prepareNext = (): Promise<Prepared[] | null> => {
+      const p = (async () => {
+        if (state.outage) return null;
+        const slice = await feed.take();
+        return slice ? this.prepare(slice, writer, result) : null;
+      })();
+      p.catch(() => undefined);
+      return p;
     };
-    let next: Promise<Prepared[] | null> = prepareNext();
+    let next = prepareNext();
+    let previous: Promise<void>[] = [];
     for (;;) {
-      const ready = await next;
+      let ready: Prepared[] | null;
+      try {
+        ready = await next;
+      } catch (err) {
+        // Let the sends in flight finish and their outcomes be recorded before giving up the
+        // round; the unmarked rest stays leased and comes back as `queued`.
+        await Promise.allSettled(inFlight);
+        await writer.flush();
+        await pausing;
+        throw err;
+      }
       if (!ready) break;
-      next = prepareNext();
+      const current: Promise<void>[] = [];
       for (let i = 0; i < ready.length; i++) {
         while (inFlight.size >= group) await Promise.race(inFlight);
         const early = state.outage as SendFailure | null; // set by a send callback meanwhile
@@ -223,7 +240,15 @@ export class Dispatcher {
           })
           .finally(() => inFlight.delete(p));
         inFlight.add(p);
+        current.push(p);
       }
+      // The crash window (README): offered-but-unrecorded messages are at most this group and
+      // the next. So the next group is marked only once every earlier send is recorded; it is
+      // still rendered and marked while this group is sending.
+      await Promise.all(previous);
+      await writer.flush();
+      next = prepareNext();
+      previous = current;
     }
     await Promise.all(inFlight);
     // Claimed but never prepared (an outage stopped the round): back to the queue untouched.

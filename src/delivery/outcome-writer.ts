@@ -21,6 +21,8 @@ export class OutcomeWriter {
     private readonly repo: DispatchRepository,
     private readonly clock: Clock,
     private readonly worker: string,
+    /** How long to keep retrying a failed write (the lease: after it, recovery owns the rows). */
+    private readonly retryForMs: number,
   ) {}
 
   push(outcome: OutcomeRow, bounce?: HardBounce): void {
@@ -40,17 +42,23 @@ export class OutcomeWriter {
       const bounces = this.bounces;
       this.buffer = [];
       this.bounces = [];
-      for (let attempt = 1; ; attempt++) {
+      // Accepted messages must be recorded or they are sent again after the lease: keep trying
+      // through a database restart for as long as the lease lasts (every write is fenced by
+      // `leased_by = me AND status = 'sending'`, so a late or repeated write changes nothing).
+      for (let attempt = 1, waited = 0; ; attempt++) {
         try {
           this.recorded += await this.repo.recordOutcomes(this.clock.now(), this.worker, outcomes, bounces);
           break;
         } catch (err) {
-          if (attempt >= 5) {
+          const wait = Math.min(100 * 2 ** (attempt - 1), 2000);
+          if (waited + wait > this.retryForMs) {
             // The rows stay in `sending` and lease recovery deals with them (README, guarantees).
-            this.log.error(`could not record ${outcomes.length} send outcomes: ${(err as Error).message}`);
+            this.log.error(`could not record ${outcomes.length} send outcomes after ${attempt} attempts: ${(err as Error).message}`);
             break;
           }
-          await new Promise((r) => setTimeout(r, 100 * attempt));
+          if (attempt === 1) this.log.warn(`recording ${outcomes.length} send outcomes failed (${(err as Error).message}); retrying`);
+          await new Promise((r) => setTimeout(r, wait));
+          waited += wait;
         }
       }
     }

@@ -81,45 +81,57 @@ export class HandoffWebhooksService {
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
+  /**
+   * POSTs the due hand-offs of one claim concurrently, so a target that hangs costs one
+   * timeout for the round, not one per hand-off, and never delays the others. The claim's
+   * lease outlasts that round (a slow round is never claimed again by another worker).
+   */
   async deliverDue(limit = 50): Promise<{ delivered: number; retried: number; failed: number }> {
     const now = this.clock.now();
+    const timeoutMs = this.config.engine.handoffWebhookTimeoutMs;
     const out = { delivered: 0, retried: 0, failed: 0 };
-    for (const h of await this.repo.claim(now, limit, 60_000)) {
-      const attempt = h.webhook_attempts + 1;
-      try {
-        const res = await this.http.post(
-          h.webhook_url,
-          {
-            type: 'touchline.handoff',
-            id: h.idempotency_key,
-            account: { id: String(h.account_id), externalId: h.external_id, name: h.account_name },
-            contactId: h.contact_id === null ? null : String(h.contact_id),
-            journey: h.journey_key,
-            step: h.step_id,
-            reason: h.reason,
-            assignee: h.assignee,
-            signals: h.signals,
-            createdAt: h.created_at,
-          },
-          { 'idempotency-key': h.idempotency_key, 'user-agent': `touchline (${this.sender})` },
-          10_000,
-        );
-        if (res.status >= 200 && res.status < 300) {
-          await this.repo.delivered(h.id);
-          out.delivered++;
-          continue;
-        }
-        throw new Error(`HTTP ${res.status}: ${res.body.slice(0, 200)}`);
-      } catch (err) {
-        const give = attempt >= this.config.engine.handoffWebhookMaxAttempts;
-        const msg = err instanceof Error ? err.message : String(err);
-        await this.repo.attemptFailed(h.id, msg, give ? null : new Date(now.getTime() + webhookBackoffMs(attempt)));
-        if (give) {
-          out.failed++;
-          this.log.warn(`hand-off ${h.id} webhook failed after ${attempt} attempts: ${msg}`);
-        } else out.retried++;
-      }
-    }
+    const claimed = await this.repo.claim(now, limit, Math.max(60_000, 3 * timeoutMs));
+    await Promise.all(claimed.map((h) => this.deliverOne(h, now, timeoutMs, out)));
     return out;
+  }
+
+  private async deliverOne(h: PendingHandoff, now: Date, timeoutMs: number, out: { delivered: number; retried: number; failed: number }): Promise<void> {
+    const attempt = h.webhook_attempts + 1;
+    try {
+      const res = await this.http.post(
+        h.webhook_url,
+        {
+          type: 'touchline.handoff',
+          id: h.idempotency_key,
+          account: { id: String(h.account_id), externalId: h.external_id, name: h.account_name },
+          contactId: h.contact_id === null ? null : String(h.contact_id),
+          journey: h.journey_key,
+          step: h.step_id,
+          reason: h.reason,
+          assignee: h.assignee,
+          signals: h.signals,
+          createdAt: h.created_at,
+        },
+        { 'idempotency-key': h.idempotency_key, 'user-agent': `touchline (${this.sender})` },
+        timeoutMs,
+      );
+      if (res.status >= 200 && res.status < 300) {
+        await this.repo.delivered(h.id);
+        out.delivered++;
+        return;
+      }
+      throw new Error(`HTTP ${res.status}: ${res.body.slice(0, 200)}`);
+    } catch (err) {
+      const give = attempt >= this.config.engine.handoffWebhookMaxAttempts;
+      // fetch's timeout is a DOMException (not always an Error instance): go by its name.
+      const name = (err as { name?: unknown } | null)?.name;
+      const timedOut = name === 'TimeoutError' || name === 'AbortError';
+      const msg = timedOut ? `no answer from ${h.webhook_url} within ${timeoutMs} ms (timeout)` : err instanceof Error ? err.message : String(err);
+      await this.repo.attemptFailed(h.id, msg, give ? null : new Date(now.getTime() + webhookBackoffMs(attempt)));
+      if (give) {
+        out.failed++;
+        this.log.warn(`hand-off ${h.id} webhook failed after ${attempt} attempts: ${msg}`);
+      } else out.retried++;
+    }
   }
 }

@@ -1,13 +1,9 @@
-import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { VirtualClock } from '../../src/common/clock';
-import { Db } from '../../src/database/db';
 import { SmtpTransport } from '../../src/delivery/mail-transport';
-import { OutboxService } from '../../src/delivery/outbox.service';
 import { performance } from 'node:perf_hooks';
-import { ROOT, startTestApp, TEST_KEYS, TestApp } from '../support/app';
-import { drain, makeDispatcher, seedContacts, SmtpSink, startSmtpSink, TestRenderer } from './support';
+import { startTestApp, TestApp } from '../support/app';
+import { killHard, startDispatcherChild } from '../support/processes';
+import { drain, enqueueMany, makeDispatcher, SmtpSink, startSmtpSink, TestRenderer } from './support';
 
 let sink: SmtpSink;
 let t: TestApp;
@@ -21,17 +17,6 @@ afterAll(async () => {
   await sink.close();
 });
 
-async function enqueueMany(n: number, at: Date, category: 'marketing' | 'operational' = 'operational') {
-  const { accountId, contacts } = await seedContacts(t, n);
-  const base = Math.floor(Math.random() * 1e9);
-  return t.app.get(Db).transaction((tx) =>
-    t.app.get(OutboxService).enqueueMany(
-      tx,
-      contacts.map((c, i) => ({ enrollmentId: base + i, stepId: 'x', contactId: c.id, accountId, toEmail: c.email, template: 't', locale: 'en', category, context: { name: `n${i}` }, scheduledAt: at })),
-    ),
-  );
-}
-
 const idOf = (raw: string) => /^X-Touchline-Message-Id: (\d+)\r?$/im.exec(raw)?.[1];
 
 describe('several dispatchers', () => {
@@ -40,7 +25,7 @@ describe('several dispatchers', () => {
     sink.rcptTimes.length = 0;
     const n = 60;
     const rate = 20;
-    await enqueueMany(n, t.clock.now());
+    await enqueueMany(t, n, t.clock.now());
     const config = { ...t.config, delivery: { ...t.config.delivery, ratePerSecond: rate, batchSize: 10, concurrency: 4 } };
     // The limit applies at the moment a message is handed to its SMTP connection: record that moment.
     const handed: number[] = [];
@@ -79,34 +64,13 @@ describe('several dispatchers', () => {
   });
 
   it('a dispatcher killed (SIGKILL) mid-batch loses nothing; duplicates only within the documented window', async () => {
-    const child = path.join(ROOT, 'dist', 'test', 'support', 'dispatcher-child.js');
-    expect(fs.existsSync(child)).toBe(true); // built by `npm test` (npm run build)
     sink.received.length = 0;
     sink.dataDelayMs = 4;
     const n = 400;
-    const ids = (await enqueueMany(n, new Date(Date.now() - 60_000))).map((e) => e.id);
+    const ids = (await enqueueMany(t, n, new Date(Date.now() - 60_000))).map((e) => e.id);
     const leaseMs = 3000;
-    const proc = spawn(process.execPath, [child], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH, DATABASE_URL: t.db.url, DATA_DIR: t.config.dataDir, LOG_LEVEL: 'error', TOUCHLINE_ROLE: 'api', SMTP_URL: sink.url,
-        TOUCHLINE_INGEST_KEY: TEST_KEYS.ingest, TOUCHLINE_AUTHOR_KEY: TEST_KEYS.author, TOUCHLINE_REVIEW_KEY: TEST_KEYS.review, TOUCHLINE_ADMIN_KEY: TEST_KEYS.admin,
-        DELIVERY_SEND_WINDOW: 'always', DELIVERY_CAPS: 'none', DELIVERY_RATE_PER_SECOND: '0', DELIVERY_BATCH_SIZE: '150', DELIVERY_CONCURRENCY: '8', DELIVERY_LEASE: `${leaseMs}ms`,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
-    // Its start (a whole service) can take long on a loaded machine: the clock starts at "ready".
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('child never became ready')), 120_000);
-      let out = '';
-      proc.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        if (out.includes('ready\n')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
+    const proc = await startDispatcherChild(t.db.url, {
+      SMTP_URL: sink.url, DELIVERY_SEND_WINDOW: 'always', DELIVERY_CAPS: 'none', DELIVERY_RATE_PER_SECOND: '0', DELIVERY_BATCH_SIZE: '150', DELIVERY_CONCURRENCY: '8', DELIVERY_LEASE: `${leaseMs}ms`,
     });
     // Kill it in the middle of its second batch.
     await new Promise<void>((resolve, reject) => {
@@ -119,8 +83,7 @@ describe('several dispatchers', () => {
         }
       }, 2);
     });
-    proc.kill('SIGKILL');
-    await exited;
+    await killHard(proc);
     const killedAt = Date.now();
     const inWindow = new Set((await t.db.query<{ id: string }>(`SELECT id::text FROM messages WHERE status = 'sending' AND send_started_at IS NOT NULL`)).map((r) => r.id));
     const stillClaimed = Number((await t.db.query(`SELECT count(*) FROM messages WHERE status = 'sending'`))[0].count);
@@ -146,5 +109,5 @@ describe('several dispatchers', () => {
       const mids = sink.received.filter((r) => idOf(r.raw) === id).map((r) => /^Message-ID: (.*)\r?$/im.exec(r.raw)?.[1]);
       expect(new Set(mids).size).toBe(1);
     }
-  }, 300_000);
+  }, 300_000); // includes booting the child process
 });

@@ -1,9 +1,11 @@
 import { Clock } from '../../src/common/clock';
 import type { Config } from '../../src/config/config';
+import { Db } from '../../src/database/db';
 import { DispatchRepository } from '../../src/delivery/dispatch.repository';
 import { Dispatcher } from '../../src/delivery/dispatcher';
 import { MailTransport, SmtpTransport } from '../../src/delivery/mail-transport';
 import { MessageRenderer } from '../../src/delivery/message-renderer';
+import { OutboxService } from '../../src/delivery/outbox.service';
 import { RateLimiter } from '../../src/delivery/rate-limiter';
 import { RateRepository } from '../../src/delivery/rate.repository';
 import type { TestApp } from '../support/app';
@@ -46,4 +48,16 @@ export async function seedContacts(t: TestApp, n: number, over: { timezone?: str
     [`${++seq}`, acc.id, over.timezone === undefined ? 'Asia/Tokyo' : over.timezone, over.consent === undefined ? true : over.consent, at, n],
   );
   return { accountId: acc.id, contacts: rows };
+}
+
+/** `n` new contacts of one account, one queued message each (scheduled at `at`), through the outbox. */
+export async function enqueueMany(t: TestApp, n: number, at: Date, category: 'marketing' | 'operational' = 'operational') {
+  const { accountId, contacts } = await seedContacts(t, n);
+  const base = Math.floor(Math.random() * 1e9);
+  return t.app.get(Db).transaction((tx) =>
+    t.app.get(OutboxService).enqueueMany(
+      tx,
+      contacts.map((c, i) => ({ enrollmentId: base + i, stepId: 'x', contactId: c.id, accountId, toEmail: c.email, template: 't', locale: 'en', category, context: { name: `n${i}` }, scheduledAt: at })),
+    ),
+  );
 }

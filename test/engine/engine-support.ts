@@ -8,6 +8,7 @@ import { JourneyVersionsService } from '../../src/engine/journey-versions.servic
 import { StepRunnerService } from '../../src/engine/step-runner.service';
 import { TriggersService } from '../../src/engine/triggers.service';
 import { startTestApp, TestApp } from '../support/app';
+import type { TestDatabase } from '../support/db';
 
 export const cond = (s: string): Condition => parseCondition(s);
 
@@ -52,8 +53,9 @@ export interface EngineHarness {
   q<T = any>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
-export async function engineHarness(options: { now?: string; templates?: string[]; env?: Record<string, string> } = {}): Promise<EngineHarness> {
+export async function engineHarness(options: { now?: string; templates?: string[]; env?: Record<string, string>; db?: TestDatabase } = {}): Promise<EngineHarness> {
   const t = await startTestApp({
+    db: options.db,
     now: options.now ?? '2026-11-20T00:00:00Z',
     env: { TEMPLATES_DIR: templatesDir(options.templates ?? ['welcome', 'reminder', 'tips', 'recap']), ENGINE_RETRY_BASE_MS: '60000', ...(options.env ?? {}) },
   });

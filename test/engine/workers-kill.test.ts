@@ -1,8 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { ROOT, TEST_KEYS } from '../support/app';
+import { ServiceProcess, startWorker } from '../support/processes';
 import { engineHarness, EngineHarness, journey, send, templatesDir } from './engine-support';
 
 /**
@@ -12,48 +9,17 @@ import { engineHarness, EngineHarness, journey, send, templatesDir } from './eng
  */
 const N = 4000;
 
-function startWorker(databaseUrl: string, templates: string): Promise<ChildProcess> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-worker-'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      TOUCHLINE_ROLE: 'worker',
-      DATABASE_URL: databaseUrl,
-      DATABASE_POOL_SIZE: '3',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      DEMO_SEED: 'false',
-      TEMPLATES_DIR: templates,
-      ENGINE_SYNC_ON_START: 'false',
-      ENGINE_TICK_MS: '100',
-      ENGINE_BATCH_SIZE: '25',
-      ENGINE_LEASE_MS: '3000',
-      TOUCHLINE_INGEST_KEY: TEST_KEYS.ingest,
-      TOUCHLINE_AUTHOR_KEY: TEST_KEYS.author,
-      TOUCHLINE_REVIEW_KEY: TEST_KEYS.review,
-      TOUCHLINE_ADMIN_KEY: TEST_KEYS.admin,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 120_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Touchline is running')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`worker exited with ${code}: ${out}`)));
-  });
-}
+const workerEnv = (templates: string) => ({
+  TEMPLATES_DIR: templates,
+  ENGINE_SYNC_ON_START: 'false',
+  ENGINE_TICK_MS: '100',
+  ENGINE_BATCH_SIZE: '25',
+  ENGINE_LEASE_MS: '3000',
+});
 
 describe('engine: scale-out with three worker processes and a kill', () => {
   let h: EngineHarness;
-  const workers: ChildProcess[] = [];
+  const workers: ServiceProcess[] = [];
 
   beforeAll(async () => {
     // Worker processes run on the system clock: the harness starts at the real now.
@@ -76,13 +42,13 @@ describe('engine: scale-out with three worker processes and a kill', () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
     await h.t.close();
   });
 
   it('every due enrollment advances exactly once and no outbox row is duplicated', async () => {
     const templates = templatesDir(['welcome', 'tips']);
-    workers.push(...(await Promise.all([0, 1, 2].map(() => startWorker(h.t.db.url, templates)))));
+    workers.push(...(await Promise.all([0, 1, 2].map(() => startWorker(h.t.db.url, workerEnv(templates))))));
     const victim = workers[0];
     const victimId = `${os.hostname()}:${victim.pid}`;
     // Kill the victim while it holds a claimed batch.
@@ -94,7 +60,7 @@ describe('engine: scale-out with three worker processes and a kill', () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     expect(held.length).toBeGreaterThan(0);
-    victim.kill('SIGKILL');
+    victim.child.kill('SIGKILL');
     // The others finish everything, including the victim's batch once its lease expires.
     const until = Date.now() + 60_000;
     let active = N;

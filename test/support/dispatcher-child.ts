@@ -10,7 +10,7 @@ import { RateRepository } from '../../src/delivery/rate.repository';
 import { TestRenderer } from './mail';
 
 /**
- * A dispatcher in its own process (for the crash test): runs rounds until killed, printing
+ * A dispatcher in its own process (crash and fault tests): runs rounds until killed, printing
  * "claimed N" after each claim. Configured by the environment like the service.
  */
 async function main() {
@@ -21,7 +21,11 @@ async function main() {
   const dispatcher = new Dispatcher(app.get(DispatchRepository), new RateLimiter(app.get(RateRepository), config), new SmtpTransport(config.smtp), new TestRenderer(), clock, config);
   process.stdout.write('ready\n');
   for (;;) {
-    const r = await dispatcher.tick();
+    // Like the service's DeliveryWorker: a failed round (database restarting) is logged and retried.
+    const r = await dispatcher.tick().catch((err: Error) => {
+      process.stderr.write(`dispatcher round failed: ${err.message}\n`);
+      return { claimed: 0 };
+    });
     if (r.claimed) process.stdout.write(`claimed ${r.claimed}\n`);
     else await new Promise((res) => setTimeout(res, 50));
   }

@@ -22,31 +22,49 @@ export interface SmtpSink {
   dataDelayMs: number;
   /** Decide the RCPT TO reply per address: return an SMTP error line such as "451 4.3.0 try later", or null to accept. */
   rcpt: (address: string) => string | null;
+  /** Decide the greeting per new connection: an SMTP error line such as "421 4.7.0 busy" refuses the session, null greets. */
+  connect: () => string | null;
+  /** Connections accepted at TCP level (fault tests count reconnects). */
+  connections: number;
+  /** Drop the open connections (clients must reconnect, and meet `connect` again). */
+  drop(): void;
+  /** Stop accepting TCP connections (new ones are refused) and drop the open ones; `listen()` again on the same port. */
+  refuse(): Promise<void>;
+  listen(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** A real SMTP server (smtp-server) that keeps (and, unless told not to, parses with mailparser) everything it accepts. */
-export async function startSmtpSink(parse = true): Promise<SmtpSink> {
-  const sink: SmtpSink = { port: 0, url: '', received: [], rcptTimes: [], dataDelayMs: 0, rcpt: () => null, close: async () => undefined };
+/** A real SMTP server (smtp-server) that keeps (and, unless told not to, parses with mailparser) everything it accepts; `keep: 'headers'` keeps only the header block of unparsed mail. */
+export async function startSmtpSink(parse = true, keep: 'all' | 'headers' = 'all'): Promise<SmtpSink> {
+  const sink: SmtpSink = {
+    port: 0, url: '', received: [], rcptTimes: [], dataDelayMs: 0, rcpt: () => null, connect: () => null, connections: 0,
+    drop: () => undefined, refuse: async () => undefined, listen: async () => undefined, close: async () => undefined,
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onConnect(_session, callback) {
+      const reply = sink.connect();
+      if (!reply) return callback();
+      callback(smtpError(reply));
+    },
     onRcptTo(address: SMTPServerAddress, _session, callback) {
       const reply = sink.rcpt(address.address);
       if (!reply) {
         sink.rcptTimes.push(performance.now());
         return callback();
       }
-      const err = new Error(reply.replace(/^\d{3}\s*/, '')) as Error & { responseCode: number };
-      err.responseCode = Number(reply.slice(0, 3));
-      callback(err);
+      callback(smtpError(reply));
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
+        let raw = Buffer.concat(chunks).toString('utf8');
+        // Large runs that only count messages keep the header block (the body can be 30 KB).
+        const headerEnd = keep === 'headers' && !parse ? raw.indexOf('\r\n\r\n') : -1;
+        if (headerEnd >= 0) raw = raw.slice(0, headerEnd + 2);
         const to = session.envelope.rcptTo.map((r) => r.address).join(',');
         sink.received.push({ to, raw, mail: parse ? await simpleParser(raw) : (undefined as unknown as ParsedMail) });
         if (sink.dataDelayMs) setTimeout(() => callback(), sink.dataDelayMs);
@@ -56,11 +74,32 @@ export async function startSmtpSink(parse = true): Promise<SmtpSink> {
   });
   // Crash tests kill clients mid-session: their connection resets are expected, not test failures.
   server.on('error', () => {});
+  const sockets = new Set<import('node:net').Socket>();
+  server.server.on('connection', (socket: import('node:net').Socket) => {
+    sink.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   sink.port = (server.server.address() as { port: number }).port;
   sink.url = `smtp://127.0.0.1:${sink.port}`;
+  sink.drop = () => {
+    for (const s of sockets) s.destroy();
+  };
+  sink.refuse = async () => {
+    const closed = new Promise<void>((resolve) => server.server.close(() => resolve()));
+    sink.drop();
+    await closed;
+  };
+  sink.listen = () => new Promise<void>((resolve) => server.server.listen(sink.port, '127.0.0.1', () => resolve()));
   sink.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return sink;
+}
+
+function smtpError(reply: string): Error {
+  const err = new Error(reply.replace(/^\d{3}\s*/, '')) as Error & { responseCode: number };
+  err.responseCode = Number(reply.slice(0, 3));
+  return err;
 }
 
 /** A renderer for tests: `Hello {{name}}` style, with the unsubscribe link in both parts. */
