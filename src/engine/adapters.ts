@@ -28,6 +28,8 @@ export class TemplatesServiceCatalog extends TemplateCatalog {
 export abstract class RenderContextSource {
   /** Keyed `contactId:accountId`; an Error for a recipient whose context cannot be built. */
   abstract forRecipients(pairs: { contactId: string; accountId: string }[]): Promise<Map<string, unknown>>;
+  /** The hand-off webhook of a CSM in the team directory (`team.yaml`), if it names one. */
+  abstract csmWebhook(csmId: string): string | undefined;
 }
 
 @Injectable()
@@ -38,6 +40,10 @@ export class TemplatesRenderContextSource extends RenderContextSource {
 
   forRecipients(pairs: { contactId: string; accountId: string }[]): Promise<Map<string, unknown>> {
     return this.builder.forRecipients(pairs);
+  }
+
+  csmWebhook(csmId: string): string | undefined {
+    return this.builder.teamDirectory().csms.get(csmId)?.webhook;
   }
 }
 

@@ -285,7 +285,8 @@ export class StepRunnerService {
           reason: fx.reason,
           signals: { signals: p.signals, health: facts.health, account: { phase: facts.account?.phase ?? null, plan: facts.account?.plan ?? null, mrr: facts.account?.mrr ?? null } },
           assignee: facts.account?.csm_owner ?? null,
-          webhook_url: fx.step.webhook ?? this.config.engine.handoffWebhookUrl ?? null,
+          // The step's own webhook, else the owning CSM's (team.yaml), else HANDOFF_WEBHOOK_URL.
+          webhook_url: fx.step.webhook ?? (facts.account?.csm_owner ? this.contexts.csmWebhook(facts.account.csm_owner) : undefined) ?? this.config.engine.handoffWebhookUrl ?? null,
         });
       } else {
         b.updates.push({ accountId: e.accountId, contactId: e.contactId, phase: fx.step.phase, accountTraits: fx.step.accountTraits, contactTraits: fx.step.contactTraits });

@@ -1,4 +1,14 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { engineHarness, EngineHarness, historyOf, journey, seedPeople, send, track, cond } from './engine-support';
+
+/** A team directory where one CSM has a hand-off webhook of their own. */
+function teamFile(): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-team-')), 'team.yaml');
+  fs.writeFileSync(file, 'csms:\n  - id: csm-tanaka\n    name: 田中 美咲\n    email: misaki.tanaka@example.com\n    webhook: https://hooks.example.com/tanaka\n');
+  return file;
+}
 
 /**
  * Every step type, driven through the real engine (event trigger → claim → facts →
@@ -11,7 +21,7 @@ describe('engine: step execution', () => {
   let webhookStatus = 500;
 
   beforeAll(async () => {
-    h = await engineHarness({ env: { HANDOFF_WEBHOOK_URL: 'https://hooks.example.com/default' } });
+    h = await engineHarness({ env: { HANDOFF_WEBHOOK_URL: 'https://hooks.example.com/default', TEAM_FILE: teamFile() } });
     const { HttpClient } = await import('../../src/engine/adapters');
     const http = h.t.app.get(HttpClient);
     http.post = async (url: string, body: unknown, headers: Record<string, string>) => {
@@ -76,10 +86,11 @@ describe('engine: step execution', () => {
     expect(acct).toEqual({ phase: 'established', traits: { toured: true } });
     const contacts = await h.q(`SELECT external_id, traits FROM contacts WHERE external_id IN ('ken','yui') ORDER BY external_id`);
     expect(contacts.map((c) => c.traits)).toEqual([{ tour_done: true }, { tour_done: true }]);
-    // The hand-off task carries the reason, the CSM and the signals at that moment.
+    // The hand-off task carries the reason, the CSM and the signals at that moment; its webhook
+    // is the owning CSM's from team.yaml (ahead of HANDOFF_WEBHOOK_URL).
     const handoffs = await h.q(`SELECT account_id, contact_id, reason, assignee, signals, webhook_status, webhook_url FROM handoffs`);
     expect(handoffs).toHaveLength(1);
-    expect(handoffs[0]).toMatchObject({ account_id: ids.account.acme, contact_id: ids.contact.yui, reason: 'not logging in', assignee: 'csm-tanaka', webhook_status: 'pending', webhook_url: 'https://hooks.example.com/default' });
+    expect(handoffs[0]).toMatchObject({ account_id: ids.account.acme, contact_id: ids.contact.yui, reason: 'not logging in', assignee: 'csm-tanaka', webhook_status: 'pending', webhook_url: 'https://hooks.example.com/tanaka' });
     expect(handoffs[0].signals.signals).toEqual({ 'count(login,7d)': 0 });
   });
 
