@@ -165,6 +165,10 @@ export const envSchema = z.object({
   CONSOLE_SESSION_HOURS: positiveInt.max(24 * 30, 'expected at most 720 hours').default(12),
   CONSOLE_PAGE_SIZE: positiveInt.max(500, 'expected at most 500').default(50),
   CONSOLE_REFRESH_SECONDS: positiveInt.max(86_400, 'expected at most 86400 seconds').default(300),
+  /** Public endpoints' requests per minute per client address, per process (then 429 with Retry-After). */
+  UNSUBSCRIBE_RATE_PER_MINUTE: positiveInt.default(60),
+  CONSOLE_LOGIN_RATE_PER_MINUTE: positiveInt.default(10),
+  WEBHOOK_RATE_PER_MINUTE: positiveInt.default(1200),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -6,6 +6,8 @@ import type { SendWindow } from '../delivery/send-window';
 import { Env, envSchema, Role, Scope } from './config.schema';
 import { loadSecrets, Secrets } from './secrets';
 
+export type RateGroup = 'unsubscribe' | 'login' | 'webhooks';
+
 export interface Config {
   port: number;
   host: string;
@@ -38,6 +40,8 @@ export interface Config {
   engine: EngineConfig;
   console: { sessionTtlSeconds: number; pageSize: number; refreshSeconds: number };
   secrets: Secrets;
+  /** Requests per minute per client address on public endpoints that have no limiter of their own. */
+  publicRates: Record<RateGroup, number>;
 }
 
 export interface DeliveryConfig {
@@ -213,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     health: { modelFile: path.resolve(cwd, e.HEALTH_MODEL_FILE), recomputeMinutes: e.HEALTH_RECOMPUTE_MINUTES, snapshotDays: e.HEALTH_SNAPSHOT_DAYS },
     console: { sessionTtlSeconds: e.CONSOLE_SESSION_HOURS * 3600, pageSize: e.CONSOLE_PAGE_SIZE, refreshSeconds: e.CONSOLE_REFRESH_SECONDS },
     secrets,
+    publicRates: { unsubscribe: e.UNSUBSCRIBE_RATE_PER_MINUTE, login: e.CONSOLE_LOGIN_RATE_PER_MINUTE, webhooks: e.WEBHOOK_RATE_PER_MINUTE },
   };
 }
 
