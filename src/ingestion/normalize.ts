@@ -43,6 +43,9 @@ export function normalizeMessage(
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return fail(at || '(root)', 'expected a JSON object');
   const size = Buffer.byteLength(JSON.stringify(raw));
   if (size > limits.maxMessageBytes) return fail(at || '(root)', `message is ${size} bytes; the limit is ${limits.maxMessageBytes} bytes`);
+  // PostgreSQL text and jsonb cannot hold NUL: refuse it by path instead of failing the whole write.
+  const nul = nulPath(raw, at || '(root)') ?? nulPath(envelope.context, 'context');
+  if (nul) return fail(nul, 'must not contain the NUL character (\\u0000)');
   const declared = (raw as { type?: unknown }).type;
   const type = expectedType ?? declared;
   if (typeof type !== 'string' || !(MESSAGE_TYPES as readonly string[]).includes(type)) {
@@ -109,4 +112,16 @@ function stableJson(v: unknown): string {
 
 function fail(path: string, message: string): Normalized {
   return { ok: false, problems: [{ path, message }] };
+}
+
+/** The path of the first key or string holding a NUL character, if any. */
+function nulPath(v: unknown, path: string): string | undefined {
+  if (typeof v === 'string') return v.includes('\u0000') ? path : undefined;
+  if (!v || typeof v !== 'object') return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    const sub = Array.isArray(v) ? `${path}[${k}]` : path === '(root)' ? k : `${path}.${k}`;
+    const found = k.includes('\u0000') ? sub : nulPath(x, sub);
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -14,7 +14,7 @@ describe('ingestion API under generated input', () => {
   afterAll(() => t.close());
 
   const json = fc.jsonValue({ maxDepth: 3 });
-  const id = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.constant(null), fc.constant(undefined));
+  const id = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.constant(null), fc.constant(undefined), fc.constant('nul\u0000id'));
   const timestamp = fc.oneof(
     fc.date({ min: new Date('2000-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
     fc.string({ maxLength: 30 }),
