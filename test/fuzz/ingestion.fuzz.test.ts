@@ -62,7 +62,7 @@ describe('ingestion API under generated input', () => {
       }),
       { numRuns: 400 },
     );
-  });
+  }, 300_000); // HTTP per case: generous for a loaded CI machine
 
   it('single-message endpoints never answer 5xx on arbitrary JSON bodies', async () => {
     await fc.assert(
@@ -73,5 +73,5 @@ describe('ingestion API under generated input', () => {
       }),
       { numRuns: 600 },
     );
-  });
+  }, 300_000);
 });
