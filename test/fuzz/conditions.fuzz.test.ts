@@ -97,6 +97,9 @@ function authoredStrings(c: Condition): string[] {
   return out;
 }
 
+// Thousands of cases per property: generous for a loaded 2-core CI machine.
+jest.setTimeout(300_000);
+
 describe('condition language under generated input', () => {
   it('any text parses or fails with a syntax error at a position inside it', () => {
     fc.assert(

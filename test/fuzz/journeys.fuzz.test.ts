@@ -89,6 +89,9 @@ function mutate(text: string, ms: Mutation[]): string {
 
 const textEdit = fc.record({ at: fc.nat(), del: fc.nat({ max: 6 }), insert: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(':', '- ', '\n', '  ', '{', '[', '"', "'", '&a', '*a', '!!binary', '\t', '#', '|', '>', '---\n', '...')) });
 
+// Thousands of cases per property: generous for a loaded 2-core CI machine.
+jest.setTimeout(300_000);
+
 describe('journey validation under generated input', () => {
   it('valid-shaped files with structural mutations: never throws, every problem at file:line:col', () => {
     fc.assert(

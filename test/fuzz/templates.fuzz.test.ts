@@ -59,6 +59,9 @@ const frontMatter = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 120 }),
 );
 
+// Thousands of cases per property: generous for a loaded 2-core CI machine.
+jest.setTimeout(300_000);
+
 describe('template validation under generated input', () => {
   let version = 0;
   const engine = engineFor(path.join(ROOT, 'templates'));

@@ -24,6 +24,9 @@ const payload: fc.Arbitrary<TokenPayload> = fc.record(
 
 const b64 = (b: Buffer) => b.toString('base64url');
 
+// Thousands of cases per property: generous for a loaded 2-core CI machine.
+jest.setTimeout(300_000);
+
 describe('tracking tokens under generated tampering', () => {
   it('round trip: the exact token verifies with exactly its payload, under every key of the set', () => {
     fc.assert(
