@@ -23,7 +23,7 @@ function checkProblems(problems: { path: string; message: string }[], files: Map
   if (!problems.length) throw new Error(`refused without a problem:\n${input.slice(0, 1500)}`);
   for (const p of problems) {
     const m = /^templates\/(.+):(\d+):(\d+)$/.exec(p.path);
-    const file = m && files.get(m[1]);
+    const file = m ? files.get(m[1]) : undefined;
     if (!m || file === undefined || !p.message || Number(m[2]) < 1 || Number(m[2]) > lineCount(file) + 1 || Number(m[3]) < 1) {
       throw new Error(`problem without a real file:line:col: ${JSON.stringify(p)}\n${input.slice(0, 1500)}`);
     }

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { TrackingKey } from '../../src/config/secrets';
 import { signToken, TokenPayload, verifyToken } from '../../src/tracking/tokens';
 
 /**
@@ -30,7 +31,7 @@ jest.setTimeout(300_000);
 describe('tracking tokens under generated tampering', () => {
   it('round trip: the exact token verifies with exactly its payload, under every key of the set', () => {
     fc.assert(
-      fc.property(payload, fc.constantFrom([k1], [k2, k1]), (p, keys) => {
+      fc.property(payload, fc.constantFrom<TrackingKey[][]>([k1], [k2, k1]), (p, keys) => {
         const t = signToken(keys, p);
         const v = verifyToken([k3, k2, k1], t, p.k);
         return v.ok && JSON.stringify(v.payload) === JSON.stringify(p) && v.keyId === keys[0].id;

@@ -33,7 +33,7 @@ describe('HTML injection in any context value renders as text in email', () => {
         const c = compiled[i];
         const it = stream[Symbol.iterator]();
         const base = sampleContext({ locale, sender: SENDER, keyFeatures: KEY_FEATURES, now: NOW, csm: { name: 'CSM', email: 'csm@example.com', title: 'CSM' } });
-        const ctx = { ...(poison(base, () => it.next().value as string) as typeof base), sender: base.sender, locale: base.locale };
+        const ctx = { ...(poison(base, () => it.next().value as string) as typeof base), sender: base.sender };
         const email = engine.renderCompiled(c, locale, ctx, new PreviewLinkBuilder());
         // The subject and the text part are plain text (a header, text/plain): only the HTML part is HTML.
         if (/<script>alert|<script>x|<img src=x|' onmouseover='|" onmouseover="/i.test(email.html)) throw new Error(`${c.name}/${locale}: a payload came out as HTML`);
