@@ -30,7 +30,10 @@ export function parseCondition(src: string): Condition {
   return new Parser(src).parseAll();
 }
 
+const MAX_DEPTH = 100;
+
 class Parser {
+  private depth = 0;
   private toks: Token[];
   private i = 0;
 
@@ -87,15 +90,17 @@ class Parser {
   }
 
   private unary(): Condition {
-    if (this.isWord('not')) {
-      this.next();
-      return { type: 'not', of: this.unary() };
-    }
-    if (this.isPunct('(')) {
-      this.next();
-      const c = this.or();
-      this.expectPunct(')');
-      return c;
+    if (this.isWord('not') || this.isPunct('(')) {
+      // The parser, the compiler and the evaluator recurse: a bounded depth keeps them off the stack limit.
+      if (++this.depth > MAX_DEPTH) throw this.error(this.peek(), `conditions nest too deeply (more than ${MAX_DEPTH} levels of "not" and parentheses)`);
+      try {
+        if (this.next().text === 'not') return { type: 'not', of: this.unary() };
+        const c = this.or();
+        this.expectPunct(')');
+        return c;
+      } finally {
+        this.depth--;
+      }
     }
     if (this.isWord('true') || this.isWord('false')) return { type: 'const', value: this.next().text === 'true' };
     return this.predicate();
@@ -309,7 +314,10 @@ class Parser {
     if (!(this.isPunct(',') && this.isWord('offset', 1))) return {};
     this.next();
     this.next();
-    return { offsetDays: this.days() };
+    const at = this.peek();
+    const d = this.days();
+    if (d > 3650) throw this.error(at, 'an offset is 0 to 3650 days');
+    return { offsetDays: d };
   }
 
   private occurred(scope: SubjectKind | undefined): Condition {

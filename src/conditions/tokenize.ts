@@ -36,6 +36,8 @@ export function tokenize(src: string): Token[] {
         s += src[j++];
       }
       if (j >= src.length) throw new ConditionSyntaxError('unterminated string', at);
+      // PostgreSQL text cannot hold NUL: refuse it here rather than fail every evaluation later.
+      if (s.includes('\u0000')) throw new ConditionSyntaxError('a string cannot contain the NUL character', at + 1 + src.slice(i + 1, j).indexOf('\u0000'));
       out.push({ kind: 'str', text: src.slice(i, j + 1), value: s, at });
       i = j + 1;
       continue;

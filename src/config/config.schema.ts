@@ -179,6 +179,10 @@ export const envSchema = z.object({
   CLOCK_ANCHOR: instant.optional(),
   /** How long one hand-off webhook POST may take before it counts as a failed attempt. */
   HANDOFF_WEBHOOK_TIMEOUT: duration.default(10_000),
+  /** Public endpoints' requests per minute per client address, per process (then 429 with Retry-After). */
+  UNSUBSCRIBE_RATE_PER_MINUTE: positiveInt.default(60),
+  CONSOLE_LOGIN_RATE_PER_MINUTE: positiveInt.default(10),
+  WEBHOOK_RATE_PER_MINUTE: positiveInt.default(1200),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -7,6 +7,8 @@ import type { SendWindow } from '../delivery/send-window';
 import { Env, envSchema, Role, Scope } from './config.schema';
 import { loadSecrets, Secrets } from './secrets';
 
+export type RateGroup = 'unsubscribe' | 'login' | 'webhooks';
+
 export interface Config {
   port: number;
   host: string;
@@ -41,6 +43,8 @@ export interface Config {
   /** Real time unless CLOCK=scaled (soak runs): see clockFrom in common/clock. */
   clock: ClockSetting;
   secrets: Secrets;
+  /** Requests per minute per client address on public endpoints that have no limiter of their own. */
+  publicRates: Record<RateGroup, number>;
 }
 
 export interface DeliveryConfig {
@@ -220,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     console: { sessionTtlSeconds: e.CONSOLE_SESSION_HOURS * 3600, pageSize: e.CONSOLE_PAGE_SIZE, refreshSeconds: e.CONSOLE_REFRESH_SECONDS },
     clock: clockSetting(e),
     secrets,
+    publicRates: { unsubscribe: e.UNSUBSCRIBE_RATE_PER_MINUTE, login: e.CONSOLE_LOGIN_RATE_PER_MINUTE, webhooks: e.WEBHOOK_RATE_PER_MINUTE },
   };
 }
 

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseFilters
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { keyGrants } from '../auth/api-keys';
+import { RateLimited } from '../auth/rate-limit.guard';
 import { Public } from '../auth/scopes.decorator';
 import { Clock } from '../common/clock';
 import type { Config } from '../config/config';
@@ -62,6 +63,7 @@ export class ConsoleAuthController {
   }
 
   @Post('login')
+  @RateLimited('login')
   login(@Req() req: Request, @Res() res: Response, @Body() body: Record<string, unknown>) {
     const cookies = parseCookies(req.headers.cookie);
     if (!loginCsrfValid(cookies[LOGIN_CSRF_COOKIE], body?._csrf)) throw new ConsoleCsrfRejected();

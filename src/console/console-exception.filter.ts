@@ -37,7 +37,7 @@ export class ConsoleExceptionFilter implements ExceptionFilter {
       return;
     }
     if (exception instanceof DomainError) {
-      const status = exception.code === 'not_found' ? 404 : exception.code === 'conflict' ? 409 : 400;
+      const status = exception.code === 'not_found' ? 404 : exception.code === 'conflict' ? 409 : exception.code === 'rate_limited' ? 429 : 400;
       const detail = exception.problems.map((p) => `${p.path}: ${p.message}`).join('\n');
       res.status(status).type('html').send(this.page(req, status, exception.message, detail));
       return;

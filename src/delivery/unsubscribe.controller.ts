@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { RateLimited } from '../auth/rate-limit.guard';
 import type { Request, Response } from 'express';
 import { Public, RequireScope } from '../auth/scopes.decorator';
 import { confirmPage, donePage, invalidPage } from './unsubscribe.pages';
@@ -12,6 +13,7 @@ import { UnsubscribeService } from './unsubscribe.service';
  */
 @ApiExcludeController()
 @Public()
+@RateLimited('unsubscribe')
 @Controller('u')
 export class UnsubscribeController {
   constructor(private readonly service: UnsubscribeService) {}
@@ -48,6 +50,7 @@ export class InboundMailController {
   constructor(private readonly service: UnsubscribeService) {}
 
   @Post('inbound')
+  @RateLimited('webhooks')
   @RequireScope('ingest')
   @ApiSecurity('apiKey')
   @HttpCode(200)

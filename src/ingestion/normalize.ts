@@ -49,9 +49,12 @@ export function normalizeMessage(
   const text = JSON.stringify(raw);
   const size = Buffer.byteLength(text);
   if (size > limits.maxMessageBytes) return fail(at || '(root)', `message is ${size} bytes; the limit is ${limits.maxMessageBytes} bytes`);
-  // PostgreSQL text and jsonb cannot hold U+0000 or a lone surrogate: refuse them here rather than fail the write.
+  // PostgreSQL text and jsonb cannot hold U+0000 or a lone surrogate: refuse them by path here
+  // rather than fail the write (one scan of the text; the walk only when it finds one).
   const unstorable = text.includes('\\u') ? UNSTORABLE_ESCAPE.exec(text) : null;
-  if (unstorable) return fail(at || '(root)', unstorableMessage(unstorable[1]));
+  if (unstorable) return fail(unstorablePath(raw, at || '(root)') ?? (at || '(root)'), unstorableMessage(unstorable[1]));
+  const inContext = envelope.context === undefined ? null : UNSTORABLE_ESCAPE.exec(JSON.stringify(envelope.context));
+  if (inContext) return fail(unstorablePath(envelope.context, p('context')) ?? p('context'), unstorableMessage(inContext[1]));
   const declared = (raw as { type?: unknown }).type;
   const type = expectedType ?? declared;
   if (typeof type !== 'string' || !(MESSAGE_TYPES as readonly string[]).includes(type)) {
@@ -82,8 +85,6 @@ export function normalizeMessage(
   };
   if (type === 'track') {
     const groupId = context.groupId;
-    const badGroup = typeof groupId === 'string' ? UNSTORABLE_ESCAPE.exec(JSON.stringify(groupId)) : null;
-    if (badGroup) return fail(p('context.groupId'), unstorableMessage(badGroup[1]));
     return {
       ok: true,
       message: {
@@ -135,4 +136,18 @@ function unstorableMessage(code: string): string {
 
 function fail(path: string, message: string): Normalized {
   return { ok: false, problems: [{ path, message }] };
+}
+
+const UNSTORABLE_CHAR = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The path of the first key or string holding a NUL character or a lone surrogate, if any. */
+function unstorablePath(v: unknown, path: string): string | undefined {
+  if (typeof v === 'string') return UNSTORABLE_CHAR.test(v) ? path : undefined;
+  if (!v || typeof v !== 'object') return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    const sub = Array.isArray(v) ? `${path}[${k}]` : path === '(root)' ? k : `${path}.${k}`;
+    const found = UNSTORABLE_CHAR.test(k) ? sub : unstorablePath(x, sub);
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -4,7 +4,7 @@ import { formatOperand } from '../conditions/format';
 import { ConditionSyntaxError, parseCondition } from '../conditions/parse';
 import { Signal } from '../signals/signal';
 import { BUILTIN_EVENTS, PHASES, Segment } from './journey';
-import { ConditionInput } from './journey.schema';
+import { CONDITION_HINT, ConditionInput } from './journey.schema';
 import { YamlSource } from './yaml-source';
 
 /** What the authored files may refer to. `null` skips that check (e.g. no database at hand). */
@@ -53,13 +53,20 @@ export function conditionFromYaml(input: ConditionInput, path: (string | number)
     return src.problems.length === before ? cond : undefined;
   }
   if (Array.isArray(input)) return combine(input.map((c, i) => conditionFromYaml(c, [...path, i], scope)), 'all');
-  if ('all' in input) return combine(input.all.map((c, i) => conditionFromYaml(c, [...path, 'all', i], scope)), 'all');
-  if ('any' in input) return combine(input.any.map((c, i) => conditionFromYaml(c, [...path, 'any', i], scope)), 'any');
-  if ('not' in input) {
-    const inner = conditionFromYaml(input.not, [...path, 'not'], scope);
+  // Places that are not schema-checked (a goal's shorthand) can hand over anything: check the shape here.
+  const keys = input !== null && typeof input === 'object' ? Object.keys(input) : [];
+  const o = input as Record<string, unknown>;
+  if (keys.length === 1 && (keys[0] === 'all' || keys[0] === 'any') && Array.isArray(o[keys[0]])) {
+    const kind = keys[0] as 'all' | 'any';
+    return combine((o[kind] as ConditionInput[]).map((c, i) => conditionFromYaml(c, [...path, kind, i], scope)), kind);
+  }
+  if (keys.length === 1 && keys[0] === 'not') {
+    const inner = conditionFromYaml(o.not as ConditionInput, [...path, 'not'], scope);
     return inner && { type: 'not', of: inner };
   }
-  return segmentCondition(input.segment, [...path, 'segment'], scope);
+  if (keys.length === 1 && keys[0] === 'segment' && typeof o.segment === 'string') return segmentCondition(o.segment, [...path, 'segment'], scope);
+  src.problem(path, CONDITION_HINT);
+  return undefined;
 }
 
 function combine(parts: (Condition | undefined)[], type: 'all' | 'any'): Condition | undefined {

@@ -35,9 +35,23 @@ export class YamlSource {
     return this.problems.length === 0;
   }
 
+  /**
+   * The plain value, computed once. Aliases that cannot be resolved (unknown anchor, or an
+   * alias bomb past the library's limit) become a problem at the document start and null.
+   */
   toJS(): unknown {
-    return this.doc.toJS();
+    if (this.js === undefined) {
+      try {
+        this.js = { value: this.doc.toJS() };
+      } catch (e) {
+        const { line, col } = this.position(0);
+        this.problems.push({ file: this.file, line, col, path: '(root)', message: `YAML: ${(e as Error).message.split('\n')[0].trim()}` });
+        this.js = { value: null };
+      }
+    }
+    return this.js.value;
   }
+  private js: { value: unknown } | undefined;
 
   /** The node at a path; with `key`, the key node of the last segment (for unknown keys). */
   node(path: ReadonlyArray<PropertyKey>, key = false): Node | undefined {

@@ -50,7 +50,7 @@ export function checkVariables(ast: hbs.AST.Program, root: Shape = CONTEXT_SHAPE
         report(node, `unknown variable "${shown}": ${parts.slice(0, i).join('.') || 'this'} is a value, it has no field "${part}"`);
         return undefined;
       }
-      const next = s.fields[part];
+      const next = Object.hasOwn(s.fields, part) ? s.fields[part] : undefined;
       if (!next) {
         const owner = parts.slice(0, i).join('.');
         const fields = Object.keys(s.fields);

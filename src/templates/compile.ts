@@ -179,28 +179,52 @@ async function compileLocale(
   const subject = fieldTemplate(parsed.fm.subject, parsed.fm.subjectLine, 'subject');
   const preheader = fieldTemplate(parsed.fm.preheader, parsed.fm.preheaderLine, 'preheader');
   parsed.fm.variables.forEach((v, i) => {
-    const declared = checkVariables(hb.parse(`{{${v.replace(/[{}]/g, '')}}}`));
+    let declared: ReturnType<typeof checkVariables>;
+    try {
+      declared = checkVariables(hb.parse(`{{${v.replace(/[{}]/g, '')}}}`));
+    } catch {
+      problems.push({ file, line: parsed.fm.variableLines[i], col: 1, message: `variables: "${v}" is not a context path such as contact.name` });
+      return;
+    }
     for (const p of declared.problems) problems.push({ file, line: parsed.fm.variableLines[i], col: 1, message: `variables: ${p.message}` });
   });
   // 2. MJML structure, with Handlebars swapped out for inert tokens.
   const prot = protectHandlebars(assembled.text);
   for (const t of checkTagBalance(prot.text)) problems.push({ ...origin(t.line + 1), col: t.col, message: t.message });
   if (problems.length > before) return undefined;
-  const result = await mjml2html(prot.text, { validationLevel: 'soft', keepComments: false });
+  let result: Awaited<ReturnType<typeof mjml2html>>;
+  try {
+    result = await mjml2html(prot.text, { validationLevel: 'soft', keepComments: false });
+  } catch (err) {
+    problems.push({ ...origin(malformedLine(prot.text)), col: 1, message: `MJML: ${(err as Error).message}` });
+    return undefined;
+  }
   for (const e of result.errors) problems.push({ ...origin(e.line), col: 1, message: `MJML: ${e.message}` });
   if (problems.length > before || !subject || !preheader) return undefined;
   // 3. The render functions: compiled once here, run per recipient.
   // Static indentation in the text part is layout noise; values are inserted after this.
   const text = toText(result.html).replace(/\n[ \t]+/g, '\n');
   const parts = { subject: parsed.fm.subject, preheader: parsed.fm.preheader, html: prot.restore(result.html), text: prot.restore(text) };
+  let html: Render, textRender: Render;
+  try {
+    html = renderFunction(hb, parts.html, false);
+    textRender = renderFunction(hb, parts.text, true);
+  } catch (err) {
+    // MJML dropped or moved part of a block (e.g. {{#if}} in one element, {{/if}} in another).
+    const lost = [...prot.text.matchAll(/TLHB\d+Q/g)].find((m) => !result.html.includes(m[0]));
+    const line = lost ? prot.text.slice(0, lost.index).split('\n').length : 1;
+    const first = String((err as Error).message).split('\n').pop();
+    problems.push({ ...origin(line), col: 1, message: `Handlebars after MJML: a block does not survive MJML here; keep {{#…}} and its {{/…}} inside one MJML element, or each on a line of its own between elements (${first})` });
+    return undefined;
+  }
   return {
     locale,
     file,
     category: parsed.fm.category,
     subject,
     preheader,
-    html: renderFunction(hb, parts.html, false),
-    text: renderFunction(hb, parts.text, true),
+    html,
+    text: textRender,
     sources: parts,
     variables: parsed.fm.variables,
     uses: [...uses].sort(),
@@ -293,4 +317,15 @@ function unclosedBlock(source: string): { name: string; line: number; col: numbe
     }
   });
   return stack[stack.length - 1];
+}
+
+/** Where MJML's "malformed" most likely starts: an unclosed comment, else a second <mjml> or </mjml>, else line 1. */
+function malformedLine(text: string): number {
+  const lineAt = (i: number) => text.slice(0, i).split('\n').length;
+  const comment = text.lastIndexOf('<!--');
+  if (comment >= 0 && text.indexOf('-->', comment) < 0) return lineAt(comment);
+  const tags = [...text.matchAll(/<\/?mjml\b/g)];
+  const open = tags.findIndex((m) => m[0] === '<mjml');
+  const stray = tags.find((m, i) => (m[0] === '<mjml' && i !== open) || (m[0] === '</mjml' && i < tags.length - 1));
+  return stray ? lineAt(stray.index) : 1;
 }

@@ -1,3 +1,4 @@
+import { RateLimited } from '../auth/rate-limit.guard';
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -18,6 +19,7 @@ export class WebhooksController {
   constructor(private readonly bounces: BouncesService) {}
 
   @Post('ses')
+  @RateLimited('webhooks')
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Amazon SES notifications via SNS (signature verified; subscription confirmed)' })
@@ -26,6 +28,7 @@ export class WebhooksController {
   }
 
   @Post('sendgrid')
+  @RateLimited('webhooks')
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'SendGrid Event Webhook (signed; ECDSA public key configured)' })
@@ -34,6 +37,7 @@ export class WebhooksController {
   }
 
   @Post('postmark')
+  @RateLimited('webhooks')
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Postmark bounce, spam complaint and delivery webhooks (basic auth)' })
@@ -42,6 +46,7 @@ export class WebhooksController {
   }
 
   @Post('generic')
+  @RateLimited('webhooks')
   @RequireScope('ingest')
   @ApiSecurity('apiKey')
   @HttpCode(200)

@@ -9,7 +9,8 @@ describe('console access, CSRF and escaping (HTTP)', () => {
   let ids: Record<string, string>;
 
   beforeAll(async () => {
-    t = await startTestApp({ now: NOW });
+    // Every test here logs in within one virtual minute; the login limit is tested in test/security/routes.test.ts.
+    t = await startTestApp({ now: NOW, env: { CONSOLE_LOGIN_RATE_PER_MINUTE: '1000' } });
     ids = await seedConsoleFixtures(t.db);
     await t.app.get(ConsoleSummariesWorker).refresh();
   });

@@ -14,7 +14,7 @@ describe('ingestion API under generated input', () => {
   afterAll(() => t.close());
 
   const json = fc.jsonValue({ maxDepth: 3 });
-  const id = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.constant(null), fc.constant(undefined));
+  const id = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.constant(null), fc.constant(undefined), fc.constant('nul\u0000id'));
   const timestamp = fc.oneof(
     fc.date({ min: new Date('2000-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
     fc.string({ maxLength: 30 }),
@@ -62,7 +62,7 @@ describe('ingestion API under generated input', () => {
       }),
       { numRuns: 400 },
     );
-  });
+  }, 300_000); // HTTP per case: generous for a loaded CI machine
 
   it('single-message endpoints never answer 5xx on arbitrary JSON bodies', async () => {
     await fc.assert(
@@ -73,5 +73,5 @@ describe('ingestion API under generated input', () => {
       }),
       { numRuns: 600 },
     );
-  });
+  }, 300_000);
 });

@@ -162,11 +162,11 @@ describe('ingestion API (Segment HTTP tracking spec)', () => {
       ],
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ accepted: 1, rejected: [{ index: 1, path: 'batch[1]', message: 'contains a NUL character (\\u0000), which cannot be stored' }] });
+    expect(res.body).toMatchObject({ accepted: 1, rejected: [{ index: 1, path: 'batch[1].properties.note', message: 'contains a NUL character (\\u0000), which cannot be stored' }] });
     expect((await post('/v1/track', { userId: 'u-nul', event: 'login', context: { groupId: 'g\u0000' } })).status).toBe(400);
     const lone = await post('/v1/batch', { batch: [{ type: 'track', userId: 'u-nul', event: 'x\ud800y' }], context: { groupId: 'g\udc00' } });
     expect(lone.status).toBe(400);
-    expect(lone.body.error.problems).toEqual([{ index: 0, path: 'batch[0]', message: 'contains a lone UTF-16 surrogate (\\ud800), which cannot be stored' }]);
+    expect(lone.body.error.problems).toEqual([{ index: 0, path: 'batch[0].event', message: 'contains a lone UTF-16 surrogate (\\ud800), which cannot be stored' }]);
     const loneGroup = await post('/v1/batch', { batch: [{ type: 'track', userId: 'u-nul', event: 'ok', messageId: 'nul-3' }], context: { groupId: 'g\udc00' } });
     expect(loneGroup.body.error.problems).toEqual([{ index: 0, path: 'batch[0].context.groupId', message: 'contains a lone UTF-16 surrogate (\\udc00), which cannot be stored' }]);
   });
