@@ -38,17 +38,8 @@ export function tally<T extends Record<string, unknown>>(rows: T[], key: keyof T
   return out;
 }
 
-/** A small seeded PRNG (mulberry32): a failing run can be replayed with FAULTS_SEED. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (the demo's mulberry32): a failing run can be replayed with FAULTS_SEED. */
+export { rng as prng } from '../../src/demo/demo-data';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

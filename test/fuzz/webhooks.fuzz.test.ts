@@ -1,11 +1,10 @@
 import fc from 'fast-check';
-import { execFileSync } from 'node:child_process';
 import { createSign, generateKeyPairSync, sign } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { SnsEnvelope, SnsHttp, snsStringToSign } from '../../src/tracking/webhooks/sns';
 import { startTestApp, TestApp } from '../support/app';
+import { snsCertificate } from '../tracking/fixtures';
 
 /**
  * Bounce and complaint webhooks under generated payloads, for every provider: mutated
@@ -18,13 +17,6 @@ const ecdsa = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const POSTMARK_AUTH = 'Basic ' + Buffer.from('postmark:correct-horse-battery').toString('base64');
 
-function snsCertificate(): { cert: string; key: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sns-cert-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '3', '-subj', '/CN=sns.us-west-2.amazonaws.com'], { stdio: 'ignore' });
-  const out = { cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8'), key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8') };
-  fs.rmSync(dir, { recursive: true, force: true });
-  return out;
-}
 
 const json = fc.jsonValue({ maxDepth: 3 });
 const weird = fc.oneof(json, fc.constantFrom(null, '', 'x'.repeat(5000), -1, 1e308, 'not-an-address', '<script>', "'; DROP TABLE suppressions; --", [], {}));

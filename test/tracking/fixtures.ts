@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { TestApp } from '../support/app';
 import { SignedLinkBuilder } from '../../src/tracking/link-builder';
 
@@ -47,4 +51,13 @@ export function pathOf(url: string): string {
 
 export async function events(t: TestApp, messageId: string, kind?: string) {
   return t.db.query(`SELECT * FROM engagement_events WHERE message_id = $1 ${kind ? 'AND kind = $2' : ''} ORDER BY id`, kind ? [messageId, kind] : [messageId]);
+}
+
+/** A locally generated certificate stands in for Amazon's (fetched through the injectable adapter). */
+export function snsCertificate(): { cert: string; key: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sns-cert-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '3', '-subj', '/CN=sns.us-west-2.amazonaws.com'], { stdio: 'ignore' });
+  const out = { cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8'), key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8') };
+  fs.rmSync(dir, { recursive: true, force: true });
+  return out;
 }

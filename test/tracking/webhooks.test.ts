@@ -1,22 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { createSign, generateKeyPairSync, sign } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { SnsHttp, snsStringToSign, SnsEnvelope } from '../../src/tracking/webhooks/sns';
 import { startTestApp, TestApp } from '../support/app';
-import { seedMessage, SeededMessage } from './fixtures';
+import { seedMessage, SeededMessage, snsCertificate } from './fixtures';
 
 const sample = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, 'samples', name), 'utf8'));
 
-/** A locally generated certificate stands in for Amazon's (fetched through the injectable adapter). */
-function snsCertificate(): { cert: string; key: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sns-cert-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '3', '-subj', '/CN=sns.us-west-2.amazonaws.com'], { stdio: 'ignore' });
-  const out = { cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8'), key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8') };
-  fs.rmSync(dir, { recursive: true, force: true });
-  return out;
-}
 
 const ecdsa = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const SENDGRID_PUBLIC = ecdsa.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
