@@ -168,13 +168,16 @@ describe('rate limits on every public route that is not a static page', () => {
   });
   afterAll(() => t.close());
 
+  // Rate-limited routes that also need an API key (the webhooks relays and inbound-mail services call).
+  const KEYED_LIMITED = ['/webhooks/generic', '/webhooks/inbound'];
+
   it('answers 429 with Retry-After past the limit, and serves again in the next window', async () => {
     const limited = discoverRoutes(t).filter((r) => PUBLIC_ALLOWLIST[`${r.method} ${r.path}`]?.limited || r.rateGroup);
-    expect(limited.length).toBe(Object.values(PUBLIC_ALLOWLIST).filter((v) => v.limited).length + 1); // + the generic webhook (keyed)
+    expect(limited.length).toBe(Object.values(PUBLIC_ALLOWLIST).filter((v) => v.limited).length + KEYED_LIMITED.length);
     t.clock.set(new Date('2026-11-20T03:00:00Z'));
     for (const r of limited) {
       const path = concrete(r.path);
-      const send = () => t.request(r.method, path, { key: r.path === '/webhooks/generic' ? 'ingest' : null, body: r.method === 'POST' ? {} : undefined });
+      const send = () => t.request(r.method, path, { key: KEYED_LIMITED.includes(r.path) ? 'ingest' : null, body: r.method === 'POST' ? {} : undefined });
       // Tracking GETs share one counter per purpose, webhooks one per group: the limit may already be spent.
       let last = await send();
       for (let i = 0; i < LIMIT && last.status !== 429; i++) last = await send();
@@ -184,7 +187,7 @@ describe('rate limits on every public route that is not a static page', () => {
     }
     for (const r of limited) {
       t.clock.advance(60_000); // routes of one group share a counter: each check gets a fresh window
-      const res = await t.request(r.method, concrete(r.path), { key: r.path === '/webhooks/generic' ? 'ingest' : null, body: r.method === 'POST' ? {} : undefined });
+      const res = await t.request(r.method, concrete(r.path), { key: KEYED_LIMITED.includes(r.path) ? 'ingest' : null, body: r.method === 'POST' ? {} : undefined });
       expect(`${r.method} ${r.path} → ${res.status === 429 ? 429 : 'served'}`).toBe(`${r.method} ${r.path} → served`);
     }
   }, 120_000);
