@@ -58,7 +58,9 @@ describe('fault: SMTP slow, refusing, 421, 451, 550', () => {
     const backoff: Array<{ attempt: number; delayMs: number }> = [];
 
     const round = async () => {
-      const r = await Promise.all([a.dispatcher.tick(), b.dispatcher.tick()]);
+      // One batch per dispatcher per round (no pipelined next claim), so each fault phase meets mail.
+      const one = { more: () => false };
+      const r = await Promise.all([a.dispatcher.tick(one), b.dispatcher.tick(one)]);
       seen.pausedTicks += r.filter((x) => x.paused).length;
       // Every temporary failure written this round is due again after base·2^(n−1) (≤ max) ±50 %.
       const now = t.clock.now();
