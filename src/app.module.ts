@@ -21,6 +21,7 @@ import { EngineModule } from './engine/engine.module';
 import { TemplatesModule } from './templates/templates.module';
 import { HealthModule } from './health/health.module';
 import { ConsoleModule } from './console/console.module';
+import { loggablePath } from './common/loggable-path';
 
 export interface AppOptions {
   config: Config;
@@ -46,7 +47,7 @@ export class AppModule {
               censor: '[redacted]',
             },
             // Tracking links carry signed tokens in the path; keep them out of logs.
-            serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0].replace(/\/t\/[^/]+\/[^/]+/, '/t/…') }) },
+            serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: loggablePath(req.url) }) },
             autoLogging: { ignore: (req: IncomingMessage) => req.url === '/healthz' },
           },
         }),

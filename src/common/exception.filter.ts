@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '../database/db-errors';
 import { DomainError, DomainErrorCode, Problem } from './errors';
+import { loggablePath } from './loggable-path';
 
 const STATUS: Record<DomainErrorCode, number> = {
   invalid: 400,
@@ -73,11 +74,11 @@ export class ExceptionsFilter implements ExceptionFilter {
     }
     if (isDatabaseUnavailable(exception)) {
       // Nothing was acknowledged: the client should send the same request again (messageIds make that safe).
-      this.logger.warn({ path: req.path, err: (exception as Error).message }, 'database unavailable: answered 503');
+      this.logger.warn({ path: loggablePath(req.path), err: (exception as Error).message }, 'database unavailable: answered 503');
       return { status: 503, body: { code: 'unavailable', message: 'the database is unavailable (restarting or unreachable); nothing was stored, retry the request' } };
     }
     const errorId = randomUUID();
-    this.logger.error({ errorId, err: exception, path: req.path }, `unhandled error ${errorId}`);
+    this.logger.error({ errorId, err: exception, path: loggablePath(req.path) }, `unhandled error ${errorId}`);
     return { status: 500, body: { code: 'internal', message: 'internal error; report this error id', errorId } };
   }
 }
