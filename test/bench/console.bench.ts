@@ -11,7 +11,7 @@ import { ConsoleClient } from '../console/session-client';
 import { ROOT, TEST_KEYS } from '../support/app';
 import { benchDatabase } from './bench-db';
 import { generateConsoleData } from './console-data';
-import { line, summary } from './report';
+import { line, option, summary } from './report';
 
 const NOW = '2026-11-20T03:00:00Z';
 const TARGET_MS = 300;
@@ -24,10 +24,7 @@ const TARGET_MS = 300;
  * BENCH_DATABASE_URL=<server> reuses a server; --url <database> reuses generated data.
  */
 export async function run(args: string[]): Promise<void> {
-  const opt = (name: string, def: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args[i + 1] : def;
-  };
+  const opt = (name: string, def: string) => option(args, name, def);
   const accounts = Number(opt('accounts', '100000'));
   const runs = Number(opt('runs', '15'));
   const given = opt('url', '');

@@ -13,7 +13,7 @@ import { TEST_KEYS } from '../support/app';
 import { MessageRenderer } from '../../src/delivery/message-renderer';
 import { TemplatesService } from '../../src/templates/templates.service';
 import { benchDatabase } from './bench-db';
-import { line, rssSampler, summary } from './report';
+import { line, numberOption, rssSampler, summary } from './report';
 import { startSinkProcess } from './smtp-sink-process';
 
 // The repository root (this file runs from dist/test/bench).
@@ -28,10 +28,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
  * `legs` shares of the messages so that changes in the machine's load weigh on both alike.
  */
 export async function run(args: string[]): Promise<void> {
-  const opt = (name: string, def: number) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : def;
-  };
+  const opt = (name: string, def: number) => numberOption(args, name, def);
   const total = opt('messages', 20_000);
   const db = await benchDatabase('deliver');
   const sink = await startSinkProcess();

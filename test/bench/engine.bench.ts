@@ -17,7 +17,7 @@ import { TriggersService } from '../../src/engine/triggers.service';
 import { Journey } from '../../src/journeys/journey';
 import { TEST_KEYS } from '../support/app';
 import { cachedDatabase } from './bench-db';
-import { line, rssSampler, summary } from './report';
+import { line, numberOption, rssSampler, summary } from './report';
 
 const NOW = '2026-11-20T03:00:00Z';
 
@@ -34,10 +34,7 @@ const NOW = '2026-11-20T03:00:00Z';
  * batch apply with outbox rows), with `--workers` step runners in this process.
  */
 export async function run(args: string[]): Promise<void> {
-  const opt = (name: string, def: number) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : def;
-  };
+  const opt = (name: string, def: number) => numberOption(args, name, def);
   const accounts = opt('accounts', 100_000);
   const contacts = opt('contacts', 1_000_000);
   const events = opt('events', 10_000_000);

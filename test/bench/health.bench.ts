@@ -12,7 +12,7 @@ import { testConfig } from '../support/app';
 import { scoreOneAccountJs, writeOneAccountJs } from '../support/health-per-account';
 import { benchDatabase } from './bench-db';
 import { generateHealthData } from './health-data';
-import { line, summary } from './report';
+import { line, numberOption, summary } from './report';
 
 /**
  * CPU seconds the database server has used so far for this database: its backends' user+system
@@ -44,10 +44,7 @@ async function serverCpuSeconds(pg: Client): Promise<number | null> {
  * component, maths in JavaScript, one write per account) timed on a sample and extrapolated.
  */
 export async function run(args: string[]): Promise<void> {
-  const opt = (name: string, def: number) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : def;
-  };
+  const opt = (name: string, def: number) => numberOption(args, name, def);
   const accounts = opt('accounts', 100_000);
   const sampleSize = Math.min(opt('sample', 1000), accounts);
   const db = await benchDatabase('health');

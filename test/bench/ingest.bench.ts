@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { TEST_KEYS } from '../support/app';
 import { benchDatabase } from './bench-db';
 import { cpuMeter, processCpuSeconds, treeCpuSeconds } from './cpu-usage';
-import { line, summary } from './report';
+import { line, numberOption, summary } from './report';
 import { startService } from './service-process';
 
 const EVENTS = ['login', 'report_created', 'dashboard_viewed', 'mail_sent', 'export_csv', 'workflow_created'];
@@ -17,10 +17,7 @@ const EVENTS = ['login', 'report_created', 'dashboard_viewed', 'mail_sent', 'exp
  * `--cpu-prof` writes a V8 profile of the service into the working directory.
  */
 export async function run(args: string[]): Promise<void> {
-  const opt = (name: string, def: number) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : def;
-  };
+  const opt = (name: string, def: number) => numberOption(args, name, def);
   const total = opt('events', 1_000_000);
   const concurrency = opt('concurrency', 8);
   const baselineEvents = opt('baseline-events', 5000);

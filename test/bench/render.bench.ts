@@ -6,7 +6,7 @@ import { createHandlebars, RenderData } from '../../src/templates/helpers';
 import { PreviewLinkBuilder } from '../../src/templates/links';
 import { RenderContext, sampleContext } from '../../src/templates/render-context';
 import { RenderedEmail, TemplateEngine } from '../../src/templates/template-engine';
-import { line, summary } from './report';
+import { line, option, summary } from './report';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const KEY_FEATURES = ['report_created', 'dashboard_viewed', 'mail_sent', 'integration_connected', 'workflow_created', 'export_csv', 'user_invited'];
@@ -24,10 +24,7 @@ const GIVEN = ['健太', '美咲', '大輔', '陽子', '翔', '彩', '拓也', '
  * rates are printed too. The recipients' contexts are built before the clock starts.
  */
 export async function run(args: string[]): Promise<void> {
-  const opt = (name: string, def: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args[i + 1] : def;
-  };
+  const opt = (name: string, def: string) => option(args, name, def);
   const recipients = Number(opt('recipients', '100000'));
   const baselineCount = Number(opt('baseline', '200'));
   const name = opt('template', 'monthly-usage-report');

@@ -34,3 +34,8 @@ export function option(args: string[], name: string, def: string): string {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
 }
+
+/** `--name N` as a number, or `def`. */
+export function numberOption(args: string[], name: string, def: number): number {
+  return Number(option(args, name, String(def)));
+}

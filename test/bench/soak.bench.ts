@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import { Client } from 'pg';
-import { line, option, summary } from './report';
+import { line, numberOption, option, summary } from './report';
 import { startService, ServiceProcess } from './service-process';
 import { startSinkProcess } from './smtp-sink-process';
 import { DATA_NOW, soakDatabase } from './soak-data';
@@ -23,7 +23,7 @@ const KEYS = [{ id: 'ks', secret: 'soak-tracking-secret-0123456789' }];
  * `--report` seconds, then a final summary with the correctness counts.
  */
 export async function run(args: string[]): Promise<void> {
-  const opt = (name: string, def: number) => Number(option(args, name, String(def)));
+  const opt = (name: string, def: number) => numberOption(args, name, def);
   const days = opt('days', 30);
   const minutes = opt('minutes', 12);
   const workers = opt('workers', 2);

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import { Client } from 'pg';
 import { SignedLinkBuilder } from '../../src/tracking/link-builder';
 import { benchDatabase } from './bench-db';
-import { line, summary } from './report';
+import { line, numberOption, summary } from './report';
 import { startService } from './service-process';
 
 const KEYS = [{ id: 'kb', secret: 'bench-tracking-secret-0123456789' }];
@@ -88,10 +88,7 @@ function load(url: string, paths: string[], connections: number, amount: number)
  * tracking work); opens and clicks are answered by the listener in front of Nest.
  */
 export async function run(args: string[]): Promise<void> {
-  const opt = (name: string, def: number) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : def;
-  };
+  const opt = (name: string, def: number) => numberOption(args, name, def);
   const requests = opt('requests', 60_000);
   const connections = opt('connections', 20);
   const messages = opt('messages', 2000);
