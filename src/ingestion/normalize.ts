@@ -53,7 +53,7 @@ export function normalizeMessage(
   // rather than fail the write (one scan of the text; the walk only when it finds one).
   const unstorable = text.includes('\\u') ? UNSTORABLE_ESCAPE.exec(text) : null;
   if (unstorable) return fail(unstorablePath(raw, at || '(root)') ?? (at || '(root)'), unstorableMessage(unstorable[1]));
-  const inContext = envelope.context === undefined ? null : UNSTORABLE_ESCAPE.exec(JSON.stringify(envelope.context));
+  const inContext = envelope.context === undefined ? null : unstorableIn(envelope.context);
   if (inContext) return fail(unstorablePath(envelope.context, p('context')) ?? p('context'), unstorableMessage(inContext[1]));
   const declared = (raw as { type?: unknown }).type;
   const type = expectedType ?? declared;
@@ -129,6 +129,17 @@ function stableJson(v: unknown): string {
  * lone surrogates; pairs stay literal), not preceded by an escaping backslash.
  */
 const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(0000|d[89a-f][0-9a-f]{2})/;
+
+/** A batch's shared context is scanned once, not once per message of the batch. */
+const contextScans = new WeakMap<object, RegExpExecArray | null>();
+function unstorableIn(context: Record<string, unknown>): RegExpExecArray | null {
+  let found = contextScans.get(context);
+  if (found === undefined) {
+    found = UNSTORABLE_ESCAPE.exec(JSON.stringify(context));
+    contextScans.set(context, found);
+  }
+  return found;
+}
 
 function unstorableMessage(code: string): string {
   return code === '0000' ? 'contains a NUL character (\\u0000), which cannot be stored' : `contains a lone UTF-16 surrogate (\\u${code}), which cannot be stored`;
