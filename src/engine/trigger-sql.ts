@@ -84,6 +84,12 @@ interface EntryOptions {
   where?: string;
   withTriggerKey?: boolean;
   withDueAt?: boolean;
+  /**
+   * Plain INSERT instead of ON CONFLICT DO NOTHING (a speculative insertion per row, ~30 %
+   * more work): only for a statement run under the journey's entry lock, which no other
+   * writer of the journey's enrollments can hold meanwhile (see TriggersRepository.enterExclusive).
+   */
+  exclusive?: boolean;
   /** The `today` placeholder: always referenced, so its type is known even if no predicate reads it. */
   today?: string;
 }
@@ -106,8 +112,8 @@ export function entryStatement(o: EntryOptions): Statement {
       SELECT ${j}, ${version}, ${subjectType}, x.subject_id, x.account_id, x.contact_id, 'active', ${first},
              ${now}, 0, ${now}, ${o.withDueAt ? `GREATEST(x.due_at, ${now})` : now}, ${holdoutSql(o.journey, j, p)},
              ${o.withTriggerKey ? 'x.trigger_key' : 'NULL'}, ${now}, ${now}
-        FROM x WHERE ${conds}
-      ON CONFLICT DO NOTHING
+        FROM x WHERE ${conds}${o.exclusive ? '' : `
+      ON CONFLICT DO NOTHING`}
       RETURNING id, holdout
     ), hist AS (
       INSERT INTO enrollment_history (enrollment_id, step_id, outcome, reason, at)
@@ -145,6 +151,8 @@ function matching(journey: Journey, cond: Condition, params: SqlParams, today: s
  * Condition trigger: subjects for which (audience AND condition) holds now, compared with
  * the trigger state of the last evaluation; those newly true enter (policy permitting).
  * Subjects no longer matching leave the state, so they can newly match again later.
+ * Runs under the journey's entry lock (`exclusive`): the newly true are the subjects that
+ * hold minus the state read by this statement's snapshot, and both inserts are plain.
  */
 export function conditionTriggerStatement(journey: Journey, versionId: string, now: Date): Statement {
   const t = journey.trigger;
@@ -158,9 +166,11 @@ export function conditionTriggerStatement(journey: Journey, versionId: string, n
       ctes: [
         `holds AS MATERIALIZED (${holds})`,
         `gone AS (DELETE FROM trigger_state t WHERE t.journey_key = ${j} AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.subject_id = t.subject_id))`,
-        `newly AS (INSERT INTO trigger_state (journey_key, subject_id, since) SELECT ${j}, subject_id, ${at} FROM holds ON CONFLICT DO NOTHING RETURNING subject_id)`,
+        `newly AS MATERIALIZED (SELECT h.* FROM holds h WHERE NOT EXISTS (SELECT 1 FROM trigger_state t WHERE t.journey_key = ${j} AND t.subject_id = h.subject_id))`,
+        `remembered AS (INSERT INTO trigger_state (journey_key, subject_id, since) SELECT ${j}, subject_id, ${at} FROM newly)`,
       ],
-      candidates: `SELECT h.* FROM holds h JOIN newly n ON n.subject_id = h.subject_id`,
+      candidates: `SELECT * FROM newly`,
+      exclusive: true,
     };
   });
 }
@@ -254,6 +264,8 @@ export function eventTriggerStatement(journey: Journey, versionId: string, now: 
 /**
  * Wakes running enrollments whose subject had an event their journey listens to (goal
  * events, wait-until events): their step is re-evaluated now instead of at the timeout.
+ * The subject id is the contact id (per-contact journeys) or the account id (per-account
+ * ones), so both lookups go through the unique index on running (journey, subject).
  */
 export function wakeStatement(pairs: { journeyKey: string; event: string }[], now: Date, cursor: string): Statement {
   const params = new SqlParams();
@@ -269,12 +281,12 @@ export function wakeStatement(pairs: { journeyKey: string; event: string }[], no
     ), by_contact AS (
       UPDATE enrollments en SET due_at = ${at}, updated_at = ${at} FROM w
        WHERE en.status = 'active' AND en.subject_type = 'contact' AND en.journey_key = w.journey_key
-         AND en.contact_id = w.contact_id AND en.due_at > ${at} AND (en.lease_until IS NULL OR en.lease_until <= ${at})
+         AND en.subject_id = w.contact_id AND en.due_at > ${at} AND (en.lease_until IS NULL OR en.lease_until <= ${at})
       RETURNING en.id
     ), by_account AS (
       UPDATE enrollments en SET due_at = ${at}, updated_at = ${at} FROM w
        WHERE en.status = 'active' AND en.subject_type = 'account' AND en.journey_key = w.journey_key
-         AND en.account_id = w.account_id AND en.due_at > ${at} AND (en.lease_until IS NULL OR en.lease_until <= ${at})
+         AND en.subject_id = w.account_id AND en.due_at > ${at} AND (en.lease_until IS NULL OR en.lease_until <= ${at})
       RETURNING en.id
     )
     SELECT (SELECT count(*) FROM by_contact)::int + (SELECT count(*) FROM by_account)::int AS woken`;

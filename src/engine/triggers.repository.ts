@@ -18,6 +18,20 @@ export class TriggersRepository {
   }
 
   /**
+   * Runs an entry statement built `exclusive` (plain inserts) under the journey's entry lock,
+   * taken for the transaction. Another process evaluating the same journey right now holds
+   * it: this one skips (undefined) instead of repeating the work. A writer outside the lock
+   * (an event or date trigger of the same journey key racing a change of trigger type) can
+   * only make the statement fail on the unique index: nothing is written, the next pass redoes it.
+   */
+  async enterExclusive(journeyKey: string, stmt: Statement): Promise<EntryCounts | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [{ locked }] = await tx.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('touchline:entry:' || $1)) AS locked`, [journeyKey]);
+      return locked ? this.enter(stmt, tx) : undefined;
+    });
+  }
+
+  /**
    * One pass over the events committed since the cursor named `name`, exactly once across
    * processes: a REPEATABLE READ transaction whose snapshot both selects the new events and
    * becomes the next cursor. Concurrent passes on the same cursor skip (advisory lock) or

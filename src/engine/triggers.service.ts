@@ -61,7 +61,7 @@ export class TriggersService {
     const out: TriggerRun[] = [];
     for (const { journey, versionId } of await this.active()) {
       if (journey.trigger.type !== 'condition') continue;
-      const r = await this.guarded(journey, 'condition', () => this.repo.enter(conditionTriggerStatement(journey, versionId, now)));
+      const r = await this.guarded(journey, 'condition', () => this.repo.enterExclusive(journey.key, conditionTriggerStatement(journey, versionId, now)));
       if (r) out.push(r);
     }
     return out;

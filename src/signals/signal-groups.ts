@@ -1,5 +1,5 @@
 import { Signal } from './signal';
-import { SubjectRef } from './signal-sql';
+import { lastDaySql, SubjectRef } from './signal-sql';
 import { SqlParams } from './sql-params';
 
 /**
@@ -25,7 +25,8 @@ interface Group {
   owner: 'contact' | 'account';
   /** SQL filter on the event name ('' for every event). */
   events: string;
-  aggregates: { sql: string; key: string; lowest?: number }[];
+  /** `lowest`: days back the aggregate reads (undefined: all history; 'any': whatever the others read). */
+  aggregates: { sql: string; key: string; lowest?: number | 'any' }[];
 }
 
 export class GroupedSignals implements SignalColumns {
@@ -54,8 +55,14 @@ export class GroupedSignals implements SignalColumns {
         return `COALESCE(${col}, 0)::int`;
       }
       case 'days_since_last': {
-        // For a few known subjects the correlated max() is one backward index probe: better than reading all history.
-        if (this.perOwner) return undefined;
+        if (this.perOwner) {
+          // For a few known subjects, reading all history is too much: the last day within the
+          // window the relation reads anyway is the last day of all when there is one (every
+          // later day up to today is in the window); only without one, the correlated max()
+          // (one backward index probe) looks further back. COALESCE evaluates it only then.
+          const col = this.aggregate(owner, `e:${signal.event}`, () => `r.event = ${p.add(signal.event, 'text')}`, 'last', 'any', 'max(r.day)', () => []);
+          return `(${this.today} - COALESCE(${col}, ${lastDaySql(signal, ref, p, this.today)}))`;
+        }
         const col = this.aggregate(owner, `e:${signal.event}`, () => `r.event = ${p.add(signal.event, 'text')}`, 'last', undefined, 'max(r.day)', () => []);
         return `(${this.today} - ${col})`;
       }
@@ -102,9 +109,10 @@ export class GroupedSignals implements SignalColumns {
         const col = g.owner === 'contact' ? 'contact_id' : 'account_id';
         const on = g.owner === 'contact' ? ref.contact : ref.account;
         if (!on) throw new Error('a contact signal needs a contact subject');
-        // The scan may start at the oldest window only if every aggregate of the group has one.
-        const lows = g.aggregates.map((a) => a.lowest);
-        const from = lows.every((l): l is number => l !== undefined) ? ` AND r.day > ${this.today} - ${this.params.add(Math.max(...lows), 'int')}` : '';
+        // The scan may start at the oldest window only if every aggregate of the group has one
+        // (an aggregate that takes 'any' window reads just today when alone).
+        const lows = g.aggregates.flatMap((a) => (a.lowest === 'any' ? [] : [a.lowest]));
+        const from = lows.every((l): l is number => l !== undefined) ? ` AND r.day > ${this.today} - ${this.params.add(Math.max(1, ...lows), 'int')}` : '';
         const where = [g.owner === 'contact' ? 'r.contact_id <> 0' : '', g.events, `r.day <= ${this.today}${from}`, only ? only(g.owner, `r.${col}`) : ''].filter(Boolean).join(' AND ');
         const aggs = g.aggregates.map((a, i) => `${a.sql} AS v${i}`).join(', ');
         return `\n LEFT JOIN (SELECT r.${col} AS k, ${aggs} FROM event_rollups r WHERE ${where} GROUP BY r.${col}) ${g.alias} ON ${g.alias}.k = ${on}`;
@@ -119,7 +127,7 @@ export class GroupedSignals implements SignalColumns {
    * mode every event shares one relation per owner and the event filter moves into the
    * aggregate's FILTER, with the window predicates `filters`.
    */
-  private aggregate(owner: Group['owner'], eventsKey: string, events: () => string, key: string, lowest: number | undefined, fn: string, filters: () => string[]): string {
+  private aggregate(owner: Group['owner'], eventsKey: string, events: () => string, key: string, lowest: number | 'any' | undefined, fn: string, filters: () => string[]): string {
     const gk = this.perOwner ? owner : `${owner}|${eventsKey}`;
     const k = this.perOwner ? `${eventsKey}|${key}` : key;
     let g = this.groups.get(gk);

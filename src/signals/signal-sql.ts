@@ -13,6 +13,18 @@ export interface SubjectRef {
   contact?: string;
 }
 
+/** The last day (up to today) `signal.event` happened for the current row of `ref`: one backward index probe. */
+export function lastDaySql(signal: Extract<Signal, { kind: 'days_since_last' }>, ref: SubjectRef, params: SqlParams, today: string): string {
+  return `(SELECT max(r.day) FROM event_rollups r WHERE ${ownerSql(signal, ref)} AND r.event = ${params.add(signal.event, 'text')} AND r.day <= ${today})`;
+}
+
+/** The rollups of the row's owner: the contact (a contact subject, unless the signal is `of account`) or the account. */
+function ownerSql(signal: Signal, ref: SubjectRef): string {
+  const byContact = ref.subject === 'contact' && !('of' in signal && signal.of === 'account');
+  // `contact_id <> 0` lets the planner use the partial index on (contact_id, event, day).
+  return byContact ? `r.contact_id = ${ref.contact} AND r.contact_id <> 0` : `r.account_id = ${ref.account}`;
+}
+
 /**
  * A scalar SQL expression computing the signal for the current row, reading only
  * `event_rollups` (never raw events) or, for engagement, `messages`/`engagement_events`.
@@ -20,8 +32,7 @@ export interface SubjectRef {
  */
 export function signalSql(signal: Signal, ref: SubjectRef, params: SqlParams, today: string): string {
   const byContact = ref.subject === 'contact' && !('of' in signal && signal.of === 'account');
-  // `contact_id <> 0` lets the planner use the partial index on (contact_id, event, day).
-  const owner = byContact ? `r.contact_id = ${ref.contact} AND r.contact_id <> 0` : `r.account_id = ${ref.account}`;
+  const owner = ownerSql(signal, ref);
   const window = (days: number, offset = 0) => {
     const hi = offset ? ` AND r.day <= ${today} - ${params.add(offset, 'int')}` : ` AND r.day <= ${today}`;
     return `r.day > ${today} - ${params.add(days + offset, 'int')}${hi}`;
@@ -30,7 +41,7 @@ export function signalSql(signal: Signal, ref: SubjectRef, params: SqlParams, to
     case 'event_count':
       return `(SELECT COALESCE(sum(r.count), 0)::int FROM event_rollups r WHERE ${owner} AND r.event = ${params.add(signal.event, 'text')} AND ${window(signal.days, signal.offsetDays)})`;
     case 'days_since_last':
-      return `(${today} - (SELECT max(r.day) FROM event_rollups r WHERE ${owner} AND r.event = ${params.add(signal.event, 'text')} AND r.day <= ${today}))`;
+      return `(${today} - ${lastDaySql(signal, ref, params, today)})`;
     case 'distinct_events': {
       const among = signal.events?.length ? ` AND r.event = ANY(${params.add(signal.events, 'text[]')})` : '';
       return `(SELECT count(DISTINCT r.event)::int FROM event_rollups r WHERE ${owner} AND ${window(signal.days, signal.offsetDays)}${among})`;
