@@ -25,6 +25,8 @@ interface Group {
   owner: 'contact' | 'account';
   /** SQL filter on the event name ('' for every event). */
   events: string;
+  /** perOwner: the one event filter all aggregates share (moved into the WHERE at the end), or null when they mix. */
+  single?: { key: string; sql: () => string } | null;
   /** `lowest`: days back the aggregate reads (undefined: all history; 'any': whatever the others read). */
   aggregates: { sql: string; key: string; lowest?: number | 'any' }[];
 }
@@ -113,7 +115,8 @@ export class GroupedSignals implements SignalColumns {
         // (an aggregate that takes 'any' window reads just today when alone).
         const lows = g.aggregates.flatMap((a) => (a.lowest === 'any' ? [] : [a.lowest]));
         const from = lows.every((l): l is number => l !== undefined) ? ` AND r.day > ${this.today} - ${this.params.add(Math.max(1, ...lows), 'int')}` : '';
-        const where = [g.owner === 'contact' ? 'r.contact_id <> 0' : '', g.events, `r.day <= ${this.today}${from}`, only ? only(g.owner, `r.${col}`) : ''].filter(Boolean).join(' AND ');
+        const events = g.events || (g.single ? g.single.sql() : '');
+        const where = [g.owner === 'contact' ? 'r.contact_id <> 0' : '', events, `r.day <= ${this.today}${from}`, only ? only(g.owner, `r.${col}`) : ''].filter(Boolean).join(' AND ');
         const aggs = g.aggregates.map((a, i) => `${a.sql} AS v${i}`).join(', ');
         return `\n LEFT JOIN (SELECT r.${col} AS k, ${aggs} FROM event_rollups r WHERE ${where} GROUP BY r.${col}) ${g.alias} ON ${g.alias}.k = ${on}`;
       })
@@ -124,16 +127,20 @@ export class GroupedSignals implements SignalColumns {
    * The column of one aggregate in the relation of (owner, events), created on first use
    * (SQL and bind parameters only then: an unused parameter would have no type).
    * `lowest`: how many days back the aggregate reads (undefined: all history). In `perOwner`
-   * mode every event shares one relation per owner and the event filter moves into the
-   * aggregate's FILTER, with the window predicates `filters`.
+   * mode every event shares one relation per (owner, window) and the event filter moves into
+   * the aggregate's FILTER, with the window predicates `filters` — so a long window read for
+   * one event (the previous 30 days of logins) does not make every event's rows read twice as
+   * far back; a relation whose aggregates all read one event filters it in its WHERE.
    */
   private aggregate(owner: Group['owner'], eventsKey: string, events: () => string, key: string, lowest: number | 'any' | undefined, fn: string, filters: () => string[]): string {
-    const gk = this.perOwner ? owner : `${owner}|${eventsKey}`;
+    const gk = this.perOwner ? this.ownerGroupKey(owner, lowest) : `${owner}|${eventsKey}`;
     const k = this.perOwner ? `${eventsKey}|${key}` : key;
     let g = this.groups.get(gk);
     if (!g) {
-      g = { alias: `${this.prefix}${this.groups.size}`, owner, events: this.perOwner ? '' : events(), aggregates: [] };
+      g = { alias: `${this.prefix}${this.groups.size}`, owner, events: this.perOwner ? '' : events(), aggregates: [], single: this.perOwner && eventsKey.startsWith('e:') ? { key: eventsKey, sql: events } : null };
       this.groups.set(gk, g);
+    } else if (g.single && g.single.key !== eventsKey) {
+      g.single = null;
     }
     let i = g.aggregates.findIndex((a) => a.key === k);
     if (i < 0) {
@@ -141,6 +148,21 @@ export class GroupedSignals implements SignalColumns {
       i = g.aggregates.push({ sql: preds.length ? `${fn} FILTER (WHERE ${preds.join(' AND ')})` : fn, key: k, lowest }) - 1;
     }
     return `${g.alias}.v${i}`;
+  }
+
+  /**
+   * perOwner: the relation of an owner for a window. An aggregate that takes 'any' window
+   * joins the owner's first relation; alone, its relation is adopted by the next window asked for.
+   */
+  private ownerGroupKey(owner: Group['owner'], lowest: number | 'any' | undefined): string {
+    if (lowest === 'any') return [...this.groups.keys()].find((k) => k.startsWith(`${owner}|`)) ?? `${owner}|any`;
+    const gk = `${owner}|${lowest ?? 'all'}`;
+    const waiting = this.groups.get(`${owner}|any`);
+    if (waiting && !this.groups.has(gk)) {
+      this.groups.delete(`${owner}|any`);
+      this.groups.set(gk, waiting);
+    }
+    return gk;
   }
 
   /** `r.day` within the window: whole UTC days, exactly as signalSql. */
