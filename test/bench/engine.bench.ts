@@ -17,6 +17,7 @@ import { TriggersService } from '../../src/engine/triggers.service';
 import { Journey } from '../../src/journeys/journey';
 import { TEST_KEYS } from '../support/app';
 import { cachedDatabase } from './bench-db';
+import { cpuMeter, processCpuSeconds, treeCpuSeconds } from './cpu-usage';
 import { line, numberOption, rssSampler, summary } from './report';
 
 const NOW = '2026-11-20T03:00:00Z';
@@ -75,6 +76,13 @@ export async function run(args: string[]): Promise<void> {
         TOUCHLINE_ADMIN_KEY: TEST_KEYS.admin,
       }),
     };
+    // CPU seconds of the PostgreSQL server (when it runs on this machine) and of this process, per phase:
+    // unlike the rates, they barely move when other work shares the machine.
+    const [{ backend }] = (await pg.query(`SELECT pg_backend_pid() AS backend`)).rows;
+    const postmaster = fs.existsSync(`/proc/${backend}/stat`) ? Number(fs.readFileSync(`/proc/${backend}/stat`, 'utf8').split(') ')[1].split(' ')[1]) : undefined;
+    const pgCpu = cpuMeter(() => (postmaster ? treeCpuSeconds(postmaster) : 0));
+    const nodeCpu = cpuMeter(() => processCpuSeconds(process.pid));
+    const cpu = () => ({ postgresCpuSeconds: postmaster ? pgCpu.used() : null, nodeCpuSeconds: nodeCpu.used() });
     const clock = new VirtualClock(NOW);
     const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, clock, databaseUrl: db.url }), { logger: ['error', 'warn'] });
     try {
@@ -110,11 +118,13 @@ export async function run(args: string[]): Promise<void> {
         process.stderr.write(plan.rows.map((r) => r['QUERY PLAN']).join('\n') + '\n');
       }
       // (a) one condition trigger, set-based: ONE statement evaluates every contact and inserts the enrollments.
+      pgCpu.restart();
+      nodeCpu.restart();
       const ta = process.hrtime.bigint();
       const [runA] = await app.get(TriggersService).evaluateConditions();
       const setSeconds = Number(process.hrtime.bigint() - ta) / 1e9;
       if (runA.error) throw new Error(runA.error);
-      line({ phase: 'trigger', journey: idle.key, contacts, matched: runA.candidates, enrolled: runA.enrolled, seconds: setSeconds });
+      line({ phase: 'trigger', journey: idle.key, contacts, matched: runA.candidates, enrolled: runA.enrolled, seconds: setSeconds, ...cpu() });
 
       // Baseline: the same condition per contact in JavaScript through the signals service (random sample, extrapolated).
       const cond = allOf(idle.audience, (idle.trigger as { condition: any }).condition);
@@ -142,16 +152,21 @@ export async function run(args: string[]): Promise<void> {
       );
       await pg.query('ANALYZE enrollments');
       const runner = app.get(StepRunnerService);
+      pgCpu.restart();
+      nodeCpu.restart();
       const tc = process.hrtime.bigint();
       const results = await Promise.all(Array.from({ length: workers }, () => runner.drain(100_000)));
       const stepSeconds = Number(process.hrtime.bigint() - tc) / 1e9;
+      const stepCpu = cpu();
       const advanced = results.reduce((s, r) => s + r.advanced, 0);
       const [{ queued }] = (await pg.query(`SELECT count(*)::int AS queued FROM messages WHERE journey_key = 'bench-send'`)).rows;
       const [{ waiting }] = (await pg.query(`SELECT count(*)::int AS waiting FROM enrollments WHERE journey_key = 'bench-send' AND step_id = 'pause' AND status = 'active'`)).rows;
       if (queued !== due || waiting !== due) throw new Error(`expected ${due} sends and waits, got ${queued} outbox rows and ${waiting} waiting`);
       const stepsPerSecond = Math.round(advanced / stepSeconds);
       const ms = results.reduce((s, r) => ({ claim: s.claim + r.ms.claim, read: s.read + r.ms.read, apply: s.apply + r.ms.apply }), { claim: 0, read: 0, apply: 0 });
-      line({ phase: 'steps', enrollments: due, advanced, outboxRows: queued, workers, seconds: stepSeconds, stepsPerSecond, workerMs: ms, target: '>= 5000 steps/s' });
+      const perStep = (sec: number | null) => (sec === null ? null : Math.round((sec * 1e6) / advanced) / 1000);
+      line({ phase: 'steps', enrollments: due, advanced, outboxRows: queued, workers, seconds: stepSeconds, stepsPerSecond, workerMs: ms, ...stepCpu,
+        cpuMsPerStep: { postgres: perStep(stepCpu.postgresCpuSeconds), node: perStep(stepCpu.nodeCpuSeconds) }, target: '>= 5000 steps/s' });
 
       const peak = rss.peakMb();
       summary({

@@ -1,3 +1,4 @@
+import { Db } from '../../src/database/db';
 import { cond, engineHarness, EngineHarness, journey, seedPeople, send, track } from './engine-support';
 
 /** Condition (newly true), date and schedule triggers, re-entry policies and goals. */
@@ -155,5 +156,53 @@ describe('engine: triggers, re-entry and goals', () => {
     expect(await fire()).toEqual(['weekly:3']);
     const [{ n }] = await h.q(`SELECT count(*)::int AS n FROM messages WHERE journey_key = 'webinar'`);
     expect(n).toBe(1);
+  });
+
+  it('one evaluation of a condition trigger at a time: a process that finds the journey being evaluated skips it', async () => {
+    await h.load(
+      journey({
+        key: 'busy',
+        audience: cond('account.phase = adoption'),
+        trigger: { type: 'condition', condition: cond('count(never_seen, 3d) = 0') },
+        reentry: { policy: 'never' },
+        steps: [{ id: 'hold', type: 'wait', durationMs: 86_400_000, next: undefined }],
+      }),
+    );
+    // Another process holds the journey's entry lock (it is evaluating it): this one skips the journey.
+    await h.t.app.get(Db).transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('touchline:entry:' || $1))`, ['busy']);
+      const runs = await h.triggers.evaluateConditions();
+      expect(runs.find((r) => r.journey === 'busy')).toBeUndefined();
+    });
+    expect(await enrolled('busy')).toEqual([]);
+    // Released: the next evaluation enrolls both acme contacts, once.
+    expect((await h.triggers.evaluateConditions()).find((r) => r.journey === 'busy')).toMatchObject({ enrolled: 2, candidates: 2 });
+    expect((await h.triggers.evaluateConditions()).find((r) => r.journey === 'busy')).toMatchObject({ enrolled: 0, candidates: 0 });
+    expect((await enrolled('busy')).sort()).toEqual([`${ids.contact.ken}:active`, `${ids.contact.yui}:active`].sort());
+  });
+
+  it("an event of any of an account's contacts wakes the account's enrollment waiting for it", async () => {
+    await h.load(
+      journey({
+        key: 'acct-watch',
+        subject: { type: 'account', recipients: { roles: ['admin'], where: cond('contact.consent') } },
+        trigger: { type: 'event', event: 'acct_go' },
+        steps: [
+          { id: 'watch', type: 'wait_until', event: 'report_created', timeoutMs: 3 * 86_400_000, onMet: 'yay', onTimeout: 'bye' },
+          { id: 'yay', type: 'exit', reason: 'made a report' },
+          { id: 'bye', type: 'exit' },
+        ],
+      }),
+    );
+    await track(h, [{ user: 'yui', event: 'acct_go' }]);
+    await h.triggers.processEvents();
+    await h.steps.drain();
+    h.t.clock.advance(3_600_000);
+    await track(h, [{ user: 'ken', event: 'report_created' }]);
+    await h.triggers.processEvents();
+    await h.steps.drain();
+    expect(await h.q(`SELECT subject_id, status, end_reason FROM enrollments WHERE journey_key = 'acct-watch'`)).toEqual([
+      { subject_id: ids.account.acme, status: 'exited', end_reason: 'made a report' },
+    ]);
   });
 });
