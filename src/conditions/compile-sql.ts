@@ -38,6 +38,18 @@ function signalExpr(signal: Signal, ref: ConditionRef, params: SqlParams, today:
   return ref.grouped?.column(signal, ref) ?? signalSql(signal, ref, params, today);
 }
 
+/** Comparisons of a non-negative integer that only tell whether it is zero. */
+const ZERO_TESTS: Record<string, number> = { '=': 0, '!=': 0, '>': 0, '<=': 0, '>=': 1, '<': 1 };
+
+/**
+ * An event count that is only compared with zero (`count(login, 14d) = 0`, `occurred(x, within
+ * 7d)`): in the grouped strategy, the number of rollup rows in the window (zero exactly when
+ * the count is), readable from an index alone; otherwise the count itself.
+ */
+function countForZeroTest(signal: Extract<Signal, { kind: 'event_count' }>, ref: ConditionRef, params: SqlParams, today: string): string {
+  return ref.grouped?.presence?.(signal, ref) ?? signalExpr(signal, ref, params, today);
+}
+
 export class ConditionCompileError extends Error {}
 
 /**
@@ -82,13 +94,16 @@ export function compileConditionSql(cond: Condition, ref: ConditionRef, params: 
       if ((type === 'text' || type === 'boolean') && cond.op !== '=' && cond.op !== '!=') {
         throw new ConditionCompileError(`${cond.op} is not defined on ${type} values`);
       }
-      const expr = operandSql(cond.left, type, ref, params, today);
+      const left = cond.left;
+      const zeroTest =
+        left.kind === 'signal' && left.signal.kind === 'event_count' && ZERO_TESTS[cond.op] === cond.right && !(ref.subject === 'account' && left.signal.of === 'contact');
+      const expr = zeroTest && left.kind === 'signal' && left.signal.kind === 'event_count' ? countForZeroTest(left.signal, ref, params, today) : operandSql(left, type, ref, params, today);
       return `COALESCE(${cast(expr, type)} ${sqlOp(cond.op)} ${params.add(cond.right, sqlType(type))}, false)`;
     }
     case 'occurred': {
       const of = cond.of;
       if (cond.withinDays !== undefined) {
-        return `(${signalExpr({ kind: 'event_count', event: cond.event, days: cond.withinDays, of }, ref, params, today)} >= 1)`;
+        return `(${countForZeroTest({ kind: 'event_count', event: cond.event, days: cond.withinDays, of }, ref, params, today)} >= 1)`;
       }
       const since = signalExpr({ kind: 'days_since_last', event: cond.event, of }, ref, params, today);
       if (cond.sinceEntry) {

@@ -18,6 +18,13 @@ import { SqlParams } from './sql-params';
  */
 export interface SignalColumns {
   column(signal: Signal, ref: SubjectRef): string | undefined;
+  /**
+   * For an `event_count` compared only with zero: the number of rollup ROWS in its window,
+   * which is 0 exactly when the count is (every rollup row counts at least one event:
+   * `CHECK (count > 0)`). It reads no `count`, so a relation whose aggregates all do so is
+   * an index-only scan of the rollups' `(contact_id, event, day)` or primary key.
+   */
+  presence?(signal: Extract<Signal, { kind: 'event_count' }>, ref: SubjectRef): string | undefined;
 }
 
 interface Group {
@@ -98,6 +105,14 @@ export class GroupedSignals implements SignalColumns {
       default:
         return undefined;
     }
+  }
+
+  presence(signal: Extract<Signal, { kind: 'event_count' }>, ref: SubjectRef): string {
+    const owner = ref.subject === 'contact' && signal.of !== 'account' ? 'contact' : 'account';
+    const { event, days, offsetDays = 0 } = signal;
+    const p = this.params;
+    const col = this.aggregate(owner, `e:${event}`, () => `r.event = ${p.add(event, 'text')}`, `rows:${days}+${offsetDays}`, days + offsetDays, 'count(*)', () => [this.window(days, offsetDays)]);
+    return `COALESCE(${col}, 0)::int`;
   }
 
   /**
