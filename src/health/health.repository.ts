@@ -39,8 +39,8 @@ export class HealthRepository {
 
   /**
    * Recomputes every account in one transaction: measures into a staging table, scores into a
-   * scratch table (one statement each),
-   * writes the current scores and today's snapshots from it, prunes old snapshots.
+   * scratch table (one statement each), writes the current scores and today's snapshots from
+   * it, prunes old snapshots.
    * With `wait: false` it returns null when another process is already recomputing.
    */
   async recompute(model: HealthModel, today: string, now: Date, keepDays: number, wait: boolean): Promise<RecomputeOutcome | null> {
