@@ -40,6 +40,27 @@ export class TriggersRepository {
     });
   }
 
+  /**
+   * Runs `work` unless another process is running it now (advisory lock) or ran it less than
+   * `minGapMs` ago (the cursor's updated_at): with several worker processes a scheduled trigger
+   * is evaluated about once per interval in all, not once per process. Returns undefined when skipped.
+   */
+  async oncePerInterval<T>(name: string, now: Date, minGapMs: number, work: (tx: Tx) => Promise<T>): Promise<T | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [{ locked }] = await tx.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('touchline:interval:' || $1)) AS locked`, [name]);
+      if (!locked) return undefined;
+      const [last] = await tx.query<{ updated_at: Date }>(`SELECT updated_at FROM engine_cursors WHERE name = $1`, [name]);
+      if (last && now.getTime() - last.updated_at.getTime() < minGapMs && now.getTime() >= last.updated_at.getTime()) return undefined;
+      const result = await work(tx);
+      await tx.query(
+        `INSERT INTO engine_cursors (name, snapshot, updated_at) VALUES ($1, pg_current_snapshot()::text, $2)
+         ON CONFLICT (name) DO UPDATE SET snapshot = EXCLUDED.snapshot, updated_at = EXCLUDED.updated_at`,
+        [name, now],
+      );
+      return result;
+    });
+  }
+
   /** Starts a cursor at the current snapshot if it does not exist (a journey's events count from its first load). */
   async initCursor(tx: Tx, name: string, now: Date): Promise<void> {
     await tx.query(`INSERT INTO engine_cursors (name, snapshot, updated_at) VALUES ($1, pg_current_snapshot()::text, $2) ON CONFLICT (name) DO NOTHING`, [name, now]);
