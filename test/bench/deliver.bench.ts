@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/config';
 import { Db } from '../../src/database/db';
 import { Dispatcher } from '../../src/delivery/dispatcher';
 import { buildHeaders, messageIdFor, unsubscribeToken, unsubscribeUrl } from '../../src/delivery/headers';
-import { nodemailerMessage } from '../../src/delivery/mail-transport';
+import { nodemailerMessage, OutgoingMail } from '../../src/delivery/mail-transport';
 import { TEST_KEYS } from '../support/app';
 import { MessageRenderer } from '../../src/delivery/message-renderer';
 import { TemplatesService } from '../../src/templates/templates.service';
@@ -89,22 +89,20 @@ export async function run(args: string[]): Promise<void> {
     // and every garbage collection scanned them, in both sides' legs).
     const key = config.secrets.trackingKeys[0].secret;
     let bytes = 0;
-    const prepare = async (lo: number, hi: number): Promise<nodemailer.SendMailOptions[]> => {
-      const prepared: nodemailer.SendMailOptions[] = [];
+    const prepare = async (lo: number, hi: number): Promise<OutgoingMail[]> => {
+      const prepared: OutgoingMail[] = [];
       for (let i = lo + 1; i <= hi; i++) {
         const id = String(1_000_000 + i);
         const token = unsubscribeToken(config.secrets.trackingKeys, id, String(i));
         const url = unsubscribeUrl(config.publicUrl, token);
         const email = await renderer.render({ id, contactId: String(i), accountId: null, toEmail: `user${i}@bench.example`, template: TEMPLATE, templateVersion: null, locale: 'ja', category: 'marketing', context: contextFor(i, 1 + Math.floor((i - 1) / 10)) as unknown as Record<string, unknown> }, { unsubscribeUrl: url });
         bytes += Buffer.byteLength(email.html) + Buffer.byteLength(email.text);
-        // Composed exactly as the dispatcher's transport composes (same options, same headers).
-        prepared.push(
-          nodemailerMessage({
-            id, from: `"${config.sender.name}" <${config.sender.email}>`, to: `user${i}@bench.example`, envelopeFrom: config.delivery.bounceAddress,
-            subject: email.subject, html: email.html, text: email.text, messageId: messageIdFor(id, config.delivery.messageIdDomain, key),
-            headers: buildHeaders({ id, category: 'marketing', unsubscribeUrl: url, unsubscribeMailto: config.delivery.unsubscribeMailto, token }) as Record<string, string>,
-          }),
-        );
+        // The dispatcher's OutgoingMail for it (same headers); composed at send time, timed, as the transport composes it.
+        prepared.push({
+          id, from: `"${config.sender.name}" <${config.sender.email}>`, to: `user${i}@bench.example`, envelopeFrom: config.delivery.bounceAddress,
+          subject: email.subject, html: email.html, text: email.text, messageId: messageIdFor(id, config.delivery.messageIdDomain, key),
+          headers: buildHeaders({ id, category: 'marketing', unsubscribeUrl: url, unsubscribeMailto: config.delivery.unsubscribeMailto, token }) as Record<string, string>,
+        });
       }
       return prepared;
     };
@@ -112,12 +110,12 @@ export async function run(args: string[]): Promise<void> {
     // for bulk sending: a message whenever the pool reports room ('idle'), so every connection
     // always has its next message and nothing else is queued.
     const bare = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: pool.maxConnections, maxMessages: pool.maxMessages, logger: false } as nodemailer.TransportOptions);
-    const sendBare = (list: nodemailer.SendMailOptions[]) =>
+    const sendBare = (list: OutgoingMail[]) =>
       new Promise<void>((resolve, reject) => {
         let next = 0;
         let done = 0;
         const feed = () => {
-          while (next < list.length && bare.isIdle()) bare.sendMail(list[next++]).then(() => ++done === list.length && resolve(), reject);
+          while (next < list.length && bare.isIdle()) bare.sendMail(nodemailerMessage(list[next++])).then(() => ++done === list.length && resolve(), reject);
         };
         bare.on('idle', feed);
         feed();
@@ -149,7 +147,6 @@ export async function run(args: string[]): Promise<void> {
       startMeters();
       let t0 = process.hrtime.bigint();
       await sendBare(share);
-      process.stderr.write(`MARK base ${t0 / 1000n} ${process.hrtime.bigint() / 1000n}\n`); // TEMP
       const bs = Number(process.hrtime.bigint() - t0) / 1e9;
       addCpu(cpu.baseline);
       baseSecs += bs;
@@ -167,7 +164,6 @@ export async function run(args: string[]): Promise<void> {
         rounds++;
       }
       const ds = Number(process.hrtime.bigint() - t0) / 1e9;
-      process.stderr.write(`MARK disp ${t0 / 1000n} ${process.hrtime.bigint() / 1000n}\n`); // TEMP
       addCpu(cpu.dispatcher);
       secs += ds;
       received += (await sink.count()) - d0;
