@@ -21,7 +21,7 @@ import { cpuMeter, processCpuSeconds, treeCpuSeconds } from './cpu-usage';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /**
- * `npm run bench -- deliver [--messages 20000] [--connections 5] [--rate 5000] [--batch 1000] [--legs 4]`: queued personalised
+ * `npm run bench -- deliver [--messages 20000] [--connections 10] [--rate 5000] [--batch 1000] [--legs 4]`: queued personalised
  * messages delivered by the full dispatcher (claim with SKIP LOCKED, suppression/consent/
  * window/cap checks, render, rate-limit reservation, pooled SMTP send, outcome update) to
  * an SMTP sink in its own process, against bare nodemailer pooled sends of the same number
@@ -35,7 +35,7 @@ export async function run(args: string[]): Promise<void> {
   const sink = await startSinkProcess();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-bench-deliver-'));
   // The pool as the service configures it (SMTP_POOL_CONNECTIONS / SMTP_POOL_MESSAGES defaults) unless --connections is given.
-  const connections = args.includes('--connections') ? { SMTP_POOL_CONNECTIONS: String(opt('connections', 5)) } : {};
+  const connections = args.includes('--connections') ? { SMTP_POOL_CONNECTIONS: String(opt('connections', 10)) } : {};
   const config = loadConfig(
     {
       DATABASE_URL: db.url, DATA_DIR: dataDir, LOG_LEVEL: 'warn', TOUCHLINE_ROLE: 'api', DEMO_SEED: 'false', PUBLIC_URL: 'https://touchline.example',
