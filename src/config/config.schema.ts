@@ -100,7 +100,7 @@ export const envSchema = z.object({
   DEFAULT_LOCALE: z.string().min(2).default('ja'),
   DEFAULT_TIMEZONE: z.string().min(1).default('Asia/Tokyo'),
   // Delivery (see README, "Delivery"): SMTP pool, DKIM, dispatcher, retries, caps, send window.
-  SMTP_POOL_CONNECTIONS: positiveInt.max(100).default(5),
+  SMTP_POOL_CONNECTIONS: positiveInt.max(100).default(10),
   SMTP_POOL_MESSAGES: positiveInt.default(100),
   SMTP_TLS_REJECT_UNAUTHORIZED: bool.default(true),
   SMTP_REQUIRE_TLS: bool.default(false),

@@ -1,18 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
+import type { AccountFields, MessageFields } from './row-fields';
 
-export interface AccountHeader {
-  id: string;
-  external_id: string;
-  name: string;
-  phase: string;
-  plan: string | null;
-  mrr: string | null;
+export interface AccountHeader extends AccountFields {
   seats: number | null;
-  renewal_date: string | null;
   contract_start: string | null;
-  csm_owner: string | null;
-  high_touch: boolean;
   score: string | null;
   band: string | null;
   previous_score: string | null;
@@ -35,17 +27,9 @@ export interface UsageDay {
   top: string | null;
 }
 
-export interface MessageItem {
-  id: string;
+export interface MessageItem extends MessageFields {
   contact_id: string;
   contact_name: string | null;
-  to_email: string;
-  journey_key: string | null;
-  step_id: string | null;
-  template: string;
-  status: string;
-  reason: string | null;
-  subject: string | null;
   at: Date;
 }
 

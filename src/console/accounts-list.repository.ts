@@ -1,18 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
 import { SqlParams } from '../signals/sql-params';
+import type { AccountFields } from './row-fields';
 import { AccountFilter, Cursor, Sort, UNASSIGNED } from './accounts-filter';
 
-export interface AccountListRow {
-  id: string;
-  external_id: string;
-  name: string;
-  phase: string;
-  plan: string | null;
-  mrr: string | null;
-  renewal_date: string | null;
-  csm_owner: string | null;
-  high_touch: boolean;
+export interface AccountListRow extends AccountFields {
   score: string | null;
   band: string | null;
   previous_score: string | null;

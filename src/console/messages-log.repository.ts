@@ -1,23 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
 import { SqlParams } from '../signals/sql-params';
+import type { MessageFields } from './row-fields';
 import type { MessageCursor, MessageFilter } from './messages-filter';
 
-export interface MessageLogRow {
-  id: string;
+export interface MessageLogRow extends MessageFields {
   created_at: Date;
   sent_at: Date | null;
-  to_email: string;
   contact_name: string | null;
   contact_external_id: string | null;
   account_external_id: string | null;
   account_name: string | null;
-  journey_key: string | null;
-  step_id: string | null;
-  template: string;
-  status: string;
-  reason: string | null;
-  subject: string | null;
   opens: number;
   clicks: number;
 }

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations';
 
@@ -15,14 +16,29 @@ export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions
   };
 }
 
-/** Applies pending migrations; returns the names applied. */
+/**
+ * The key of the session-level advisory lock that serialises migrations between processes:
+ * the first process to start applies them while the others wait, then find nothing pending.
+ */
+export const MIGRATION_LOCK_KEY = 0x746c_6d69; // "tlmi"
+
+/** Applies pending migrations (one process at a time per database); returns the names applied. */
 export async function runMigrations(url: string): Promise<string[]> {
-  const ds = new DataSource(dataSourceOptions(url, 2));
-  await ds.initialize();
+  const lock = new Client({ connectionString: url, application_name: 'touchline-migrate-lock' });
+  await lock.connect();
   try {
-    const applied = await ds.runMigrations({ transaction: 'each' });
-    return applied.map((m) => m.name);
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const ds = new DataSource(dataSourceOptions(url, 2));
+    await ds.initialize();
+    try {
+      const applied = await ds.runMigrations({ transaction: 'each' });
+      return applied.map((m) => m.name);
+    } finally {
+      await ds.destroy();
+    }
   } finally {
-    await ds.destroy();
+    // Ending the session releases the lock even if the unlock below never runs.
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await lock.end();
   }
 }

@@ -65,7 +65,13 @@ export async function ensureDatabase(serverUrl: string, name: string): Promise<b
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (found.rowCount) return false;
-    await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    try {
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    } catch (err) {
+      // Another process starting at the same moment created it first.
+      if (['42P04', '23505'].includes((err as { code?: string }).code ?? '')) return false;
+      throw err;
+    }
     return true;
   } finally {
     await client.end();

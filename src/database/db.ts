@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 /** A query runner handed to repositories inside a transaction. */
 export interface Tx {
@@ -37,6 +38,16 @@ export class Db {
   /** A single statement outside an explicit transaction. */
   query<T = any>(sql: string, params?: unknown[]): Promise<T[]> {
     return this.ds.query(sql, params);
+  }
+
+  /**
+   * A single statement outside an explicit transaction, prepared under `name` once per pooled
+   * connection (parsed and planned once, then only bound and executed): for hot statements
+   * of one fixed text. `name` must be unique to that text across the process.
+   */
+  async prepared<T = any>(name: string, sql: string, params: unknown[]): Promise<T[]> {
+    const pool = (this.ds.driver as PostgresDriver).master as { query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: T[] }> };
+    return (await pool.query({ name, text: sql, values: params })).rows;
   }
 }
 

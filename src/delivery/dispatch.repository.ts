@@ -55,6 +55,14 @@ export interface OutcomeRow {
   subject: string | null;
 }
 
+/** A hard bounce to suppress (with the outcome of its message). */
+export interface HardBounce {
+  id: string;
+  response: string;
+  code?: number;
+  status?: string;
+}
+
 export interface Pause {
   kind: 'marketing' | 'all';
   reason: string;
@@ -163,28 +171,23 @@ export class DispatchRepository {
   }
 
   /**
-   * Records that these messages are about to be offered to SMTP (and renews their lease).
-   * Returns the ids still held by this worker; any other was taken back by lease recovery.
+   * One statement at a dispatcher's group barrier: writes the outcomes of sends (the status
+   * updates, a `delivered` engagement event for each message the server accepted, hard-bounce
+   * suppressions and bounce events) and records that the next group is about to be offered to
+   * SMTP (`send_started_at`, lease renewed), all in one transaction. Every write is fenced by
+   * `status = 'sending' AND leased_by = worker`. Answers how many outcomes were written and the
+   * ids of the group still held; any other was taken back by lease recovery (not ours to send).
    */
-  async markStarted(ids: string[], now: Date, leaseUntil: Date, worker: string): Promise<Set<string>> {
-    const rows = await this.db.query<{ id: string }>(
-      `WITH u AS (UPDATE messages SET send_started_at = $2, lease_until = $3
-        WHERE id = ANY($1::bigint[]) AND status = 'sending' AND leased_by = $4
-        RETURNING id::text) SELECT id FROM u`,
-      [ids, now, leaseUntil, worker],
-    );
-    return new Set(rows.map((r) => r.id));
-  }
-
-  /**
-   * Writes outcomes of sends (one statement for many): the status updates, a `delivered`
-   * engagement event for each message the server accepted, hard-bounce suppressions and
-   * bounce events, all in one transaction.
-   */
-  async recordOutcomes(now: Date, worker: string, outcomes: OutcomeRow[], hardBounces: Array<{ id: string; response: string; code?: number; status?: string }>): Promise<number> {
-    if (!outcomes.length) return 0;
+  async recordAndMark(
+    now: Date,
+    worker: string,
+    outcomes: OutcomeRow[],
+    hardBounces: HardBounce[],
+    mark: { ids: string[]; leaseUntil: Date } | null,
+  ): Promise<{ recorded: number; held: Set<string> }> {
+    if (!outcomes.length && !mark?.ids.length) return { recorded: 0, held: new Set() };
     const status = (e: OutcomeRow['event']) => to(e);
-    const rows = await this.db.query(
+    const rows = await this.db.query<{ n: number; held: string[] }>(
       `WITH done AS (
          UPDATE messages m SET
             status = d.status,
@@ -214,8 +217,13 @@ export class DispatchRepository {
           WHERE suppressions.scope <> 'all'),
        ev AS (
          INSERT INTO engagement_events (message_id, contact_id, account_id, kind, classification, data, occurred_at)
-         SELECT id, contact_id, account_id, 'bounce', 'hard', detail, $1 FROM bounced)
-       SELECT count(*)::int AS n FROM done`,
+         SELECT id, contact_id, account_id, 'bounce', 'hard', detail, $1 FROM bounced),
+       -- The next group: never a row of this statement's outcomes (one statement must not update a row twice).
+       started AS (
+         UPDATE messages SET send_started_at = $1, lease_until = $16
+          WHERE id = ANY($15::bigint[]) AND NOT (id = ANY($3::bigint[])) AND status = 'sending' AND leased_by = $2
+          RETURNING id::text)
+       SELECT (SELECT count(*)::int FROM done) AS n, ARRAY(SELECT id FROM started) AS held`,
       [
         now,
         worker,
@@ -231,9 +239,11 @@ export class DispatchRepository {
         hardBounces.map((b) => b.id),
         hardBounces.map((b) => b.response),
         hardBounces.map((b) => JSON.stringify({ source: 'smtp', code: b.code ?? null, status: b.status ?? null, response: b.response })),
+        mark?.ids ?? [],
+        mark?.leaseUntil ?? null,
       ],
     );
-    return rows[0]?.n ?? 0;
+    return { recorded: rows[0]?.n ?? 0, held: new Set(rows[0]?.held ?? []) };
   }
 
   /**

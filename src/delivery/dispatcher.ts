@@ -179,24 +179,32 @@ export class Dispatcher {
     const releaseAll = (list: Array<{ m: ClaimedMessage }>, outage: SendFailure) => {
       for (const { m } of list) writer.push(released(m.id, `not attempted: the mail provider is unreachable (${outage.response})`));
     };
-    // The next group is rendered and marked started while this one is sending. A failure to
-    // mark a group (database down) surfaces when it is awaited; until then it must not count as
-    // an unhandled rejection, which would end the process with sends in flight.
-    const prepareNext = (): Promise<Prepared[] | null> => {
+    // The next group is rendered while this one is sending. A failure to mark a group (database
+    // down) surfaces when it is awaited; until then it must not count as an unhandled
+    // rejection, which would end the process with sends in flight.
+    const renderNext = (): Promise<Rendered[] | null> => {
       const p = (async () => {
         if (state.outage) return null;
         const slice = await feed.take();
-        return slice ? this.prepare(slice, writer, result) : null;
+        return slice ? this.renderGroup(slice, writer, result) : null;
       })();
       p.catch(() => undefined);
       return p;
     };
-    let next = prepareNext();
-    let previous: Promise<void>[] = [];
+    let next = renderNext();
+    // The sends of the group before the one on the wire, and of the one on the wire.
+    let before: Promise<void>[] = [];
+    let onWire: Promise<void>[] = [];
     for (;;) {
       let ready: Prepared[] | null;
       try {
-        ready = await next;
+        const rendered = await next;
+        if (!rendered) break;
+        // The crash window (README): offered-but-unrecorded messages are at most two groups.
+        // So a group is marked only once the sends before the one on the wire are done, in the
+        // same statement that records their outcomes (one round trip per group).
+        await Promise.all(before);
+        ready = await this.mark(rendered, writer);
       } catch (err) {
         // Let the sends in flight finish and their outcomes be recorded before giving up the
         // round; the unmarked rest stays leased and comes back as `queued`.
@@ -205,7 +213,7 @@ export class Dispatcher {
         await pausing;
         throw err;
       }
-      if (!ready) break;
+      next = renderNext();
       const current: Promise<void>[] = [];
       for (let i = 0; i < ready.length; i++) {
         while (inFlight.size >= group) await Promise.race(inFlight);
@@ -242,13 +250,8 @@ export class Dispatcher {
         inFlight.add(p);
         current.push(p);
       }
-      // The crash window (README): offered-but-unrecorded messages are at most this group and
-      // the next. So the next group is marked only once every earlier send is recorded; it is
-      // still rendered and marked while this group is sending.
-      await Promise.all(previous);
-      await writer.flush();
-      next = prepareNext();
-      previous = current;
+      before = onWire;
+      onWire = current;
     }
     await Promise.all(inFlight);
     // Claimed but never prepared (an outage stopped the round): back to the queue untouched.
@@ -259,22 +262,29 @@ export class Dispatcher {
     await pausing;
   }
 
-  /** Renders a group and records that it is about to be offered to SMTP (renewing the lease). */
-  private async prepare(slice: ClaimedMessage[], writer: OutcomeWriter, result: TickResult): Promise<Prepared[]> {
+  /** Renders a group (render failures go to `review`). */
+  private async renderGroup(slice: ClaimedMessage[], writer: OutcomeWriter, result: TickResult): Promise<Rendered[]> {
     const rendered = await Promise.all(slice.map((m) => this.render(m)));
-    const ready: Prepared[] = [];
+    const ready: Rendered[] = [];
     rendered.forEach((r, i) => {
       if ('error' in r) {
         writer.push({ ...blank(slice[i].id, 'render_failed'), reason: `render failed: ${r.error}`, error: r.error });
         result.other++;
       } else ready.push({ m: slice[i], ...r });
     });
-    if (!ready.length) return [];
+    return ready;
+  }
+
+  /**
+   * Records that a rendered group is about to be offered to SMTP (renewing the lease), in the
+   * statement that writes the outcomes gathered so far; its rate slots are reserved meanwhile.
+   */
+  private async mark(group: Rendered[], writer: OutcomeWriter): Promise<Prepared[]> {
+    if (!group.length) return [];
     const now = this.clock.now();
-    // The group's rate slots are reserved alongside the mark (two statements at once).
-    const [held, slots] = await Promise.all([this.repo.markStarted(ready.map((r) => r.m.id), now, new Date(now.getTime() + this.config.delivery.leaseMs), this.worker), this.limiter.reserve(ready.length)]);
+    const [held, slots] = await Promise.all([writer.recordAndMark(group.map((r) => r.m.id), new Date(now.getTime() + this.config.delivery.leaseMs)), this.limiter.reserve(group.length)]);
     // Any other was taken back by lease recovery (this dispatcher stalled): not ours to send.
-    return ready.filter((r) => held.has(r.m.id)).map((r, i) => ({ ...r, slot: slots[i] }));
+    return group.filter((r) => held.has(r.m.id)).map((r, i) => ({ ...r, slot: slots[i] }));
   }
 
   private async startOutage(failure: SendFailure): Promise<void> {
@@ -350,10 +360,13 @@ export class Dispatcher {
   }
 }
 
-interface Prepared {
+interface Rendered {
   m: ClaimedMessage;
   mail: OutgoingMail;
   email: RenderedEmail;
+}
+
+interface Prepared extends Rendered {
   /** Its rate slot (none when the rate is unlimited). */
   slot?: Slot;
 }

@@ -19,6 +19,8 @@ import { SqlParams } from '../signals/sql-params';
 export interface Statement {
   sql: string;
   params: unknown[];
+  /** Plain inserts: run only under the journey's entry lock (TriggersRepository.enterExclusive). */
+  exclusive?: boolean;
 }
 
 export interface SubjectSql {
@@ -120,7 +122,7 @@ export function entryStatement(o: EntryOptions): Statement {
       SELECT id, NULL, 'entered', ${reason} || CASE WHEN holdout THEN ' (holdout: control group)' ELSE '' END, ${now} FROM ins
     )
     SELECT (SELECT count(*) FROM ins)::int AS enrolled, (SELECT count(*) FROM x)::int AS candidates${o.today ? `, ${o.today} AS as_of` : ''}`;
-  return { sql, params: p.values };
+  return { sql, params: p.values, exclusive: o.exclusive };
 }
 
 /** A trigger's entry statement: fresh bind parameters with `today` first; `build` adds the trigger's own parts. */

@@ -19,16 +19,17 @@ export class TriggersRepository {
 
   /**
    * Runs an entry statement built `exclusive` (plain inserts) under the journey's entry lock,
-   * taken for the transaction. Another process evaluating the same journey right now holds
+   * taken for the transaction (`tx`'s, or one of its own). Another process evaluating the same journey right now holds
    * it: this one skips (undefined) instead of repeating the work. A writer outside the lock
    * (an event or date trigger of the same journey key racing a change of trigger type) can
    * only make the statement fail on the unique index: nothing is written, the next pass redoes it.
    */
-  async enterExclusive(journeyKey: string, stmt: Statement): Promise<EntryCounts | undefined> {
-    return this.db.transaction(async (tx) => {
-      const [{ locked }] = await tx.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('touchline:entry:' || $1)) AS locked`, [journeyKey]);
-      return locked ? this.enter(stmt, tx) : undefined;
-    });
+  async enterExclusive(journeyKey: string, stmt: Statement, tx?: Tx): Promise<EntryCounts | undefined> {
+    const work = async (t: Tx) => {
+      const [{ locked }] = await t.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('touchline:entry:' || $1)) AS locked`, [journeyKey]);
+      return locked ? this.enter(stmt, t) : undefined;
+    };
+    return tx ? work(tx) : this.db.transaction(work);
   }
 
   /**
@@ -50,6 +51,27 @@ export class TriggersRepository {
       }
       const result = await work(tx, rows[0].snapshot);
       await tx.query(`UPDATE engine_cursors SET snapshot = pg_current_snapshot()::text, updated_at = $2 WHERE name = $1`, [name, now]);
+      return result;
+    });
+  }
+
+  /**
+   * Runs `work` unless another process is running it now (advisory lock) or ran it less than
+   * `minGapMs` ago (the cursor's updated_at): with several worker processes a scheduled trigger
+   * is evaluated about once per interval in all, not once per process. Returns undefined when skipped.
+   */
+  async oncePerInterval<T>(name: string, now: Date, minGapMs: number, work: (tx: Tx) => Promise<T>): Promise<T | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [{ locked }] = await tx.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('touchline:interval:' || $1)) AS locked`, [name]);
+      if (!locked) return undefined;
+      const [last] = await tx.query<{ updated_at: Date }>(`SELECT updated_at FROM engine_cursors WHERE name = $1`, [name]);
+      if (last && now.getTime() - last.updated_at.getTime() < minGapMs && now.getTime() >= last.updated_at.getTime()) return undefined;
+      const result = await work(tx);
+      await tx.query(
+        `INSERT INTO engine_cursors (name, snapshot, updated_at) VALUES ($1, pg_current_snapshot()::text, $2)
+         ON CONFLICT (name) DO UPDATE SET snapshot = EXCLUDED.snapshot, updated_at = EXCLUDED.updated_at`,
+        [name, now],
+      );
       return result;
     });
   }

@@ -6,8 +6,9 @@ import { Journey } from '../journeys/journey';
 import { nextScheduleTime } from '../journeys/local-time';
 import { eventCursorName, JourneyVersionsRepository } from './journey-versions.repository';
 import { JourneyVersionsService } from './journey-versions.service';
-import { conditionTriggerStatement, dateTriggerStatement, eventTriggerStatement, scheduleTriggerStatement, wakeStatement } from './trigger-sql';
-import { TriggersRepository } from './triggers.repository';
+import { conditionTriggerStatement, dateTriggerStatement, eventTriggerStatement, scheduleTriggerStatement, Statement, wakeStatement } from './trigger-sql';
+import type { Tx } from '../database/db';
+import { EntryCounts, TriggersRepository } from './triggers.repository';
 
 export interface TriggerRun {
   journey: string;
@@ -19,6 +20,8 @@ export interface TriggerRun {
 }
 
 const WAKE_CURSOR = 'wake';
+/** A shared trigger is skipped when any process ran it less than this share of the interval ago. */
+const SHARED_GAP = 0.9;
 
 /**
  * Enrolls subjects: condition, date and schedule triggers on a schedule, event triggers as
@@ -55,24 +58,38 @@ export class TriggersService {
     }
   }
 
+  /**
+   * Runs a trigger statement. Scheduled passes (`shared`) are shared by all worker processes:
+   * each journey's trigger runs about once per interval in all (see oncePerInterval); a direct
+   * call (CLI, tests) always runs.
+   */
+  private run(journey: Journey, kind: 'condition' | 'date', now: Date, shared: boolean, stmt: Statement): Promise<EntryCounts | undefined> {
+    // A statement built `exclusive` (plain inserts) runs under the journey's entry lock, shared or not.
+    const enter = (tx?: Tx) => (stmt.exclusive ? this.repo.enterExclusive(journey.key, stmt, tx) : this.repo.enter(stmt, tx));
+    if (!shared) return enter();
+    const gap = this.config.engine.triggerIntervalMs * SHARED_GAP;
+    return this.repo.oncePerInterval(`${kind}:${journey.key}`, now, gap, (tx) => enter(tx));
+  }
+
   /** Condition triggers: one set-based statement per journey. */
-  async evaluateConditions(): Promise<TriggerRun[]> {
+  async evaluateConditions(shared = false): Promise<TriggerRun[]> {
     const now = this.clock.now();
     const out: TriggerRun[] = [];
     for (const { journey, versionId } of await this.active()) {
       if (journey.trigger.type !== 'condition') continue;
-      const r = await this.guarded(journey, 'condition', () => this.repo.enterExclusive(journey.key, conditionTriggerStatement(journey, versionId, now)));
+      const r = await this.guarded(journey, 'condition', () => this.run(journey, 'condition', now, shared, conditionTriggerStatement(journey, versionId, now)));
       if (r) out.push(r);
     }
     return out;
   }
 
-  async fireDates(): Promise<TriggerRun[]> {
+  async fireDates(shared = false): Promise<TriggerRun[]> {
     const now = this.clock.now();
     const out: TriggerRun[] = [];
     for (const { journey, versionId } of await this.active()) {
       if (journey.trigger.type !== 'date') continue;
-      const r = await this.guarded(journey, 'date', () => this.repo.enter(dateTriggerStatement(journey, versionId, now, this.config.defaults.timezone)));
+      const stmt = dateTriggerStatement(journey, versionId, now, this.config.defaults.timezone);
+      const r = await this.guarded(journey, 'date', () => this.run(journey, 'date', now, shared, stmt));
       if (r) out.push(r);
     }
     return out;
@@ -141,6 +158,6 @@ export class TriggersService {
 
   /** Everything scheduled: conditions, dates, schedules (events have their own faster loop). */
   async tick(): Promise<TriggerRun[]> {
-    return [...(await this.fireSchedules()), ...(await this.fireDates()), ...(await this.evaluateConditions())];
+    return [...(await this.fireSchedules()), ...(await this.fireDates(true)), ...(await this.evaluateConditions(true))];
   }
 }

@@ -3,17 +3,20 @@ import { SqlParams } from '../signals/sql-params';
 import { Component, HealthModel, PHASES, Points, slope, usageWindowDays } from './health-model';
 
 /**
- * The set-based recompute. `scoredSql` is one SELECT computing every component's value,
- * points and contribution, the score, the band and the components' JSON for all accounts; the
- * repository keeps its result in a scratch table and writes `account_health` and the day's
- * `health_snapshots` from there (`WRITE_SQL`). Formulas are those of `health-model.ts`, in
- * the same floating-point order, so the two agree exactly (tests hold them to each other).
+ * The set-based recompute, in two statements. `stageSql` measures every component for all
+ * accounts and computes each component's points, weight and the weight total (into a staging
+ * table); `scoredSql` reads that table and adds the score, the band and the components' JSON
+ * (into the scratch table the writes read, `WRITE_SQL`). The second statement has no CTE, so
+ * PostgreSQL can run it in parallel workers: building and parsing the JSON is a third of the
+ * recompute's CPU, and workers cannot read a temporary table, so the staging table is an
+ * unlogged one that lives inside the recompute's transaction. Formulas are those of
+ * `health-model.ts`, in the same floating-point order, so the two agree exactly (tests hold
+ * them to each other).
  *
  * Usage windows come from one pass over `event_rollups` (recent days only, two hash
  * aggregates); "days since last" uses the signals builder (an index probe per account and
- * event). `vals`, `pts` and `sums` are materialized so that each value, each component's
- * points and the weight total are computed once per account, not once per reference (the
- * components' JSON refers to the total in every contribution).
+ * event). `vals` and `pts` are materialized so that each value and each component's points
+ * are computed once per account, not once per reference.
  * Email engagement, NPS and hand-offs are each one grouped pass over their own table.
  */
 export interface RecomputeSql {
@@ -21,12 +24,19 @@ export interface RecomputeSql {
   params: unknown[];
 }
 
-/** Rows (account_id, profile, score, band, components, has_current, has_snapshot); `$1` is today's UTC date, `$2` the clock's now. */
-export function scoredSql(model: HealthModel, today: string, now: Date): RecomputeSql {
+/**
+ * Rows (account_id, phase, profile, green, yellow, v0…, p0…, w0…, total, total_points,
+ * has_current, has_snapshot); `$1` is today's UTC date, `$2` the clock's now. Whether each
+ * account already has a current row and today's snapshot is read before writing, so that the
+ * writes need no anti-join against a table they are filling (whose plan can go quadratic when
+ * the table's statistics say it is empty); it is read here because a subquery per row would
+ * keep the next statement's JSON out of the parallel workers.
+ */
+export function stageSql(model: HealthModel, today: string, now: Date): RecomputeSql {
   const p = new SqlParams([today, now.toISOString()]);
   const T = '$1::date';
   const NOW = '$2::timestamptz';
-  const usage: { level1: string; level2: string }[] = [];
+  const usage: { level1?: string; level2: string }[] = [];
   const ctes: string[] = [];
   const joins: string[] = [];
   const values: string[] = [];
@@ -67,7 +77,7 @@ export function scoredSql(model: HealthModel, today: string, now: Date): Recompu
         const counts: string[] = [];
         for (let k = 0; k * 63 < events.length; k++) {
           const arms = events.slice(k * 63, (k + 1) * 63).map((e, b) => `WHEN ${p.add(e, 'text')} THEN ${p.add((1n << BigInt(b)).toString(), 'int8')}`);
-          usage.push({ level1: `bit_or(CASE r.event ${arms.join(' ')} END) FILTER (WHERE ${within(m.days)}) AS u${i}_${k}`, level2: `bit_or(u${i}_${k}) AS u${i}_${k}` });
+          usage.push({ level1: `${filtered(`bit_or(CASE r.event ${arms.join(' ')} END)`, within(m.days))} AS u${i}_${k}`, level2: `bit_or(u${i}_${k}) AS u${i}_${k}` });
           counts.push(`COALESCE(bit_count(u.u${i}_${k}::bit(64)), 0)`);
         }
         values.push(`(${counts.join(' + ')})::float8`);
@@ -75,8 +85,12 @@ export function scoredSql(model: HealthModel, today: string, now: Date): Recompu
       }
       case 'active_users': {
         // Distinct contacts: the first level's (account, contact) groups active in the window.
+        // Unfiltered (the whole usage window, any event), every first-level group counts: no
+        // per-row aggregate is needed.
         const ev = m.event ? `r.event = ${p.add(m.event, 'text')}` : undefined;
-        usage.push({ level1: `bool_or(${within(m.days, ev)}) AS u${i}`, level2: `count(*) FILTER (WHERE contact_id <> 0 AND u${i}) AS u${i}` });
+        const active = within(m.days, ev);
+        if (active === 'true') usage.push({ level2: `count(*) FILTER (WHERE contact_id <> 0) AS u${i}` });
+        else usage.push({ level1: `bool_or(${active}) AS u${i}`, level2: `count(*) FILTER (WHERE contact_id <> 0 AND u${i}) AS u${i}` });
         values.push(`CASE WHEN a.seats > 0 THEN COALESCE(u.u${i}, 0)::float8 / a.seats::float8 END`);
         break;
       }
@@ -115,7 +129,7 @@ export function scoredSql(model: HealthModel, today: string, now: Date): Recompu
     // groups; distinct key features are bits OR-ed together (no DISTINCT aggregate, which would
     // sort every rollup row). Each first-level value is one that the second level can combine.
     ctes.unshift(`u1 AS (
-      SELECT r.account_id, r.contact_id, ${usage.map((u) => u.level1).join(',\n             ')}
+      SELECT ${['r.account_id', 'r.contact_id', ...usage.flatMap((u) => (u.level1 ? [u.level1] : []))].join(',\n             ')}
         FROM event_rollups r
        WHERE r.day > ${T} - ${p.add(usageWindowDays(model), 'int')} AND r.day <= ${T}
        GROUP BY r.account_id, r.contact_id),
@@ -125,26 +139,15 @@ export function scoredSql(model: HealthModel, today: string, now: Date): Recompu
     joins.unshift('LEFT JOIN u ON u.account_id = a.id');
   }
 
-  const n = model.components.length;
-  const idx = [...Array(n).keys()];
+  const idx = [...model.components.keys()];
   const weight = (c: Component) => perPhase(model, p, (w) => w.weights[c.name] ?? c.weight, c.weight);
   const green = perPhase(model, p, (w) => w.bands.green, model.bands.green);
   const yellow = perPhase(model, p, (w) => w.bands.yellow, model.bands.yellow);
   const profile = `CASE WHEN v.phase = ANY(${p.add(Object.keys(model.profiles), 'text[]')}) THEN v.phase ELSE 'default' END`;
   const counted = (i: number) => `CASE WHEN p${i} IS NOT NULL THEN w${i} ELSE 0::float8 END`;
   const product = (i: number) => `COALESCE(w${i} * p${i}, 0::float8)`;
-  // The components' JSON is written as text and parsed once: jsonb_build_object would turn each
-  // of the 28 numbers to text and back on its own (most of the scoring time). The text holds
-  // the same numerals (numeric_out, float8out) that jsonb_build_object would store.
-  const componentJson = idx
-    .map((i) => {
-      const head = p.add(`${i ? ', ' : '{'}${JSON.stringify(model.components[i].name)}: {"value": `, 'text');
-      const contribution = `CASE WHEN p${i} IS NOT NULL AND w${i} > 0 AND total > 0 THEN ${roundedText(`(w${i} * p${i} / total)`, 2)} ELSE '0' END`;
-      return `${head}, COALESCE(${roundedText(`v${i}`, 4)}, 'null'), ', "points": ', COALESCE(${roundedText(`p${i}`, 2)}, 'null'), ', "weight": ', w${i}::text, ', "contribution": ', ${contribution}, '}'`;
-    })
-    .join(',\n      ');
 
-  const scored = `
+  const staged = `
     vals AS MATERIALIZED (
       SELECT a.id AS account_id, a.phase, ${values.map((v, i) => `${v} AS v${i}`).join(',\n             ')}
         FROM accounts a
@@ -152,26 +155,39 @@ export function scoredSql(model: HealthModel, today: string, now: Date): Recompu
     pts AS MATERIALIZED (
       SELECT v.*, ${profile} AS profile, ${green} AS green, ${yellow} AS yellow,
              ${idx.map((i) => `${pointsSql(model.components[i], `v${i}`, p)} AS p${i}, ${weight(model.components[i])} AS w${i}`).join(',\n             ')}
-        FROM vals v),
-    sums AS MATERIALIZED (
-      SELECT pts.*, (${idx.map(counted).join(' + ')}) AS total, (${idx.map(product).join(' + ')}) AS total_points FROM pts),
-    scored AS (
-      SELECT s.account_id, s.profile, s.score,
-             CASE WHEN s.score >= s.green THEN 'green' WHEN s.score >= s.yellow THEN 'yellow' ELSE 'red' END AS band,
-             s.components
-        FROM (SELECT sums.*, round((CASE WHEN total > 0 THEN total_points / total ELSE 0 END)::numeric, 2) AS score,
-                     concat(${componentJson}, '}')::jsonb AS components
-                FROM sums) s)`;
-
-  // Whether each account already has a current row and today's snapshot, read before writing,
-  // so that the writes need no anti-join against a table they are filling (whose plan can go
-  // quadratic when the table's statistics say it is empty).
+        FROM vals v)`;
   return {
-    sql: `WITH ${[...ctes, scored].join(',\n    ')}
-    SELECT account_id, profile, score, band, components,
-           EXISTS (SELECT 1 FROM account_health h WHERE h.account_id = scored.account_id) AS has_current,
-           EXISTS (SELECT 1 FROM health_snapshots d WHERE d.account_id = scored.account_id AND d.day = ${T}) AS has_snapshot
-      FROM scored`,
+    sql: `WITH ${[...ctes, staged].join(',\n    ')}
+    SELECT pts.*, (${idx.map(counted).join(' + ')}) AS total, (${idx.map(product).join(' + ')}) AS total_points,
+           EXISTS (SELECT 1 FROM account_health h WHERE h.account_id = pts.account_id) AS has_current,
+           EXISTS (SELECT 1 FROM health_snapshots d WHERE d.account_id = pts.account_id AND d.day = ${T}) AS has_snapshot
+      FROM pts`,
+    params: p.values,
+  };
+}
+
+/**
+ * Rows (account_id, profile, score, band, components, has_current, has_snapshot) from the
+ * staging table `health_stage` (the result of `stageSql`).
+ */
+export function scoredSql(model: HealthModel): RecomputeSql {
+  const p = new SqlParams();
+  // The components' JSON is written as text and parsed once: jsonb_build_object would turn each
+  // of the 28 numbers to text and back on its own (most of the scoring time). The text holds
+  // the same numerals (numeric_out, float8out) that jsonb_build_object would store.
+  const componentJson = model.components
+    .map((c, i) => {
+      const head = p.add(`${i ? ', ' : '{'}${JSON.stringify(c.name)}: {"value": `, 'text');
+      const contribution = `CASE WHEN p${i} IS NOT NULL AND w${i} > 0 AND total > 0 THEN ${roundedText(`(w${i} * p${i} / total)`, 2)} ELSE '0' END`;
+      return `${head}, COALESCE(${roundedText(`v${i}`, 4)}, 'null'), ', "points": ', COALESCE(${roundedText(`p${i}`, 2)}, 'null'), ', "weight": ', w${i}::text, ', "contribution": ', ${contribution}, '}'`;
+    })
+    .join(',\n      ');
+  return {
+    sql: `
+    SELECT s.account_id, s.profile, s.score,
+           CASE WHEN s.score >= s.green THEN 'green' WHEN s.score >= s.yellow THEN 'yellow' ELSE 'red' END AS band,
+           concat(${componentJson}, '}')::jsonb AS components, s.has_current, s.has_snapshot
+      FROM (SELECT st.*, round((CASE WHEN total > 0 THEN total_points / total ELSE 0 END)::numeric, 2) AS score FROM health_stage st) s`,
     params: p.values,
   };
 }
@@ -216,6 +232,11 @@ export const WRITE_SQL = {
  */
 function roundedText(x: string, digits: number): string {
   return `CASE WHEN ${x} = trunc(${x}) AND abs(${x}) < 1e15 THEN ${x}::int8::text || '.${'0'.repeat(digits)}' ELSE round(${x}::numeric, ${digits})::text END`;
+}
+
+/** An aggregate over the rows where `condition` holds (all of them for `true`). */
+function filtered(aggregate: string, condition: string): string {
+  return condition === 'true' ? aggregate : `${aggregate} FILTER (WHERE ${condition})`;
 }
 
 /** `r.event` is one of these (a plain comparison for one event). */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
 import type { Band, HealthModel } from './health-model';
-import { scoredSql, WRITE_SQL } from './health-sql';
+import { scoredSql, stageSql, WRITE_SQL } from './health-sql';
 
 export interface RecomputeOutcome {
   accounts: number;
@@ -38,20 +38,26 @@ export class HealthRepository {
   constructor(private readonly db: Db) {}
 
   /**
-   * Recomputes every account in one transaction: scores into a scratch table (one statement),
-   * writes the current scores and today's snapshots from it, prunes old snapshots.
+   * Recomputes every account in one transaction: measures into a staging table, scores into a
+   * scratch table (one statement each), writes the current scores and today's snapshots from
+   * it, prunes old snapshots.
    * With `wait: false` it returns null when another process is already recomputing.
    */
   async recompute(model: HealthModel, today: string, now: Date, keepDays: number, wait: boolean): Promise<RecomputeOutcome | null> {
-    const { sql, params } = scoredSql(model, today, now);
+    const stage = stageSql(model, today, now);
+    const scored = scoredSql(model);
     return this.db.transaction(async (tx) => {
       if (wait) await tx.query(`SELECT pg_advisory_xact_lock(${LOCK})`);
       else {
         const [got] = await tx.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(${LOCK}) AS ok`);
         if (!got.ok) return null;
       }
-      // Room for the hash aggregates over a month of rollups of every account (this transaction only).
+      // Room for the hash aggregates over a month of rollups of every account (this transaction
+      // only). Passing partial aggregates up from parallel workers is cheap next to the rows they
+      // aggregate, which the default tuple cost does not see: without this the month of rollups
+      // is scanned and grouped by one process while the other core idles.
       await tx.query(`SET LOCAL work_mem = '256MB'`);
+      await tx.query(`SET LOCAL parallel_tuple_cost = 0.01`);
       let mark = process.hrtime.bigint();
       const lap = () => {
         const at = process.hrtime.bigint();
@@ -59,9 +65,15 @@ export class HealthRepository {
         mark = at;
         return Math.round(ms);
       };
-      // A temporary table writes no WAL and is dropped at commit (or rollback, so a retried
-      // transaction starts clean).
-      await tx.query(`CREATE TEMP TABLE health_scratch ON COMMIT DROP AS ${sql}`, params);
+      // Measures, points and weights into an unlogged table (no WAL) that parallel workers can
+      // read, as they cannot read a temporary one. It is created and dropped inside this
+      // transaction, which the advisory lock makes the only one using the name; a rollback
+      // (or a crash) leaves nothing behind.
+      await tx.query(`CREATE UNLOGGED TABLE health_stage AS ${stage.sql}`, stage.params);
+      // Score, band and the components' JSON, in parallel where PostgreSQL sees a gain, into a
+      // temporary table (no WAL, dropped at commit or rollback, so a retried transaction starts clean).
+      await tx.query(`CREATE TEMP TABLE health_scratch ON COMMIT DROP AS ${scored.sql}`, scored.params);
+      await tx.query(`DROP TABLE health_stage`);
       // A key and statistics, so that the joins of the updates are planned on real numbers.
       await tx.query(`ALTER TABLE health_scratch ADD PRIMARY KEY (account_id)`);
       await tx.query(`ANALYZE health_scratch (account_id, has_current, has_snapshot)`);

@@ -71,7 +71,8 @@ export function normalizeMessage(
     if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, at) };
     m = parsed.data;
   }
-  const context: Record<string, unknown> = { ...(envelope.context ?? {}), ...(m.context ?? {}) };
+  // The message's context over the batch's (built only for identify: track reads one key).
+  const fromContext = (key: string): unknown => (m.context && Object.prototype.hasOwnProperty.call(m.context, key) ? m.context[key] : envelope.context?.[key]);
   const occurredAt = eventTime(m.timestamp, m.sentAt, m.originalTimestamp, receivedAt);
   if (occurredAt.getTime() - receivedAt.getTime() > limits.maxFutureMs) {
     return fail(p('timestamp'), `is more than ${Math.round(limits.maxFutureMs / 3_600_000)} hours in the future (${occurredAt.toISOString()})`);
@@ -84,7 +85,7 @@ export function normalizeMessage(
     occurredAt,
   };
   if (type === 'track') {
-    const groupId = context.groupId;
+    const groupId = fromContext('groupId');
     return {
       ok: true,
       message: {
@@ -96,6 +97,7 @@ export function normalizeMessage(
     };
   }
   if (type === 'identify') {
+    const context: Record<string, unknown> = { ...(envelope.context ?? {}), ...(m.context ?? {}) };
     const { fields, problems } = mapContact(m.traits ?? {}, context, p('traits'));
     if (problems.length) return { ok: false, problems };
     return { ok: true, message: { ...base, properties: m.traits ?? {}, contact: fields } };

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
+import { Grouped } from '../database/grouped';
 
 /** What tracking needs to know about a message (cached: none of it changes once sent). */
 export interface MessageMeta {
@@ -89,44 +90,29 @@ const HIT_COLUMNS: Array<[string, string]> = [
 const INSERT_HITS = `INSERT INTO engagement_events (${HIT_COLUMNS.map(([name]) => name).join(', ')})
   SELECT * FROM unnest(${HIT_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})`;
 
-const MAX_BATCH = 500;
-const MAX_FLUSHES = 3;
+/** Hits per INSERT and messages per lookup, at most. */
+const MAX_GROUP = 500;
 
-/** Engagement events and survey answers: reviewed SQL, one statement per hit on the hot path. */
+const MESSAGE_META = `SELECT m.id::text, m.contact_id::text, m.account_id::text, m.to_email, m.category, m.sent_at, coalesce(c.locale, m.locale) AS locale
+  FROM messages m LEFT JOIN contacts c ON c.id = m.contact_id WHERE m.id = ANY($1::bigint[])`;
+
+/** Engagement events and survey answers: reviewed SQL; opens and clicks are written and looked up in groups. */
 @Injectable()
 export class EngagementRepository {
-  private readonly waiting: Array<{ event: HitInsert; done: (err?: unknown) => void }> = [];
-  private flushes = 0;
+  /**
+   * Opens and clicks (group commit): hits that arrive while a write is in flight go
+   * together in the next multi-row INSERT, so under load one commit carries many hits,
+   * and each caller still waits for the commit of its own hit.
+   */
+  private readonly hits = new Grouped<HitInsert, void>((events) => this.insertHits(events), MAX_GROUP);
+  /** Message facts for hits whose message is not cached yet: one lookup for many. */
+  private readonly lookups = new Grouped<string, MessageMeta | null>((ids) => this.messages(ids), MAX_GROUP);
 
   constructor(private readonly db: Db) {}
 
-  /**
-   * Records one open or click and resolves once it is committed (group commit): hits that
-   * arrive while a write is in flight go together in the next multi-row INSERT, so under
-   * load one commit carries many hits, and the answer still waits for its own commit.
-   */
+  /** Records one open or click and resolves once it is committed. */
   recordHit(event: HitInsert): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ event, done: (err) => (err ? reject(err) : resolve()) });
-      if (this.flushes < MAX_FLUSHES) void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.flushes++;
-    try {
-      while (this.waiting.length) {
-        const batch = this.waiting.splice(0, MAX_BATCH);
-        try {
-          await this.insertHits(batch.map((b) => b.event));
-          for (const b of batch) b.done();
-        } catch (err) {
-          for (const b of batch) b.done(err);
-        }
-      }
-    } finally {
-      this.flushes--;
-    }
+    return this.hits.add(event);
   }
 
   /**
@@ -134,25 +120,28 @@ export class EngagementRepository {
    * (PostgreSQL parses and plans it the same way for 1 hit or 500). Hits have no provider
    * id, so there is no conflict to skip and nothing to return.
    */
-  private async insertHits(events: HitInsert[]): Promise<void> {
+  private async insertHits(events: HitInsert[]): Promise<void[]> {
     const cols: unknown[][] = HIT_COLUMNS.map(() => []);
     for (const e of events) {
       const row = [e.messageId, e.contactId, e.accountId, e.kind, e.machine, e.classification, e.url ?? null, e.userAgent ?? null, e.ipHash ?? null, JSON.stringify(e.data ?? {}), e.occurredAt];
       for (let i = 0; i < row.length; i++) cols[i].push(row[i]);
     }
-    await this.db.query(INSERT_HITS, cols);
+    // Prepared once per pooled connection: a hit's share of parsing and planning is nothing.
+    await this.db.prepared('engagement_insert_hits', INSERT_HITS, cols);
+    return events.map(() => undefined);
   }
 
-  async message(id: string): Promise<MessageMeta | null> {
-    if (!/^\d{1,18}$/.test(id)) return null;
-    const rows = await this.db.query(
-      `SELECT m.id::text, m.contact_id::text, m.account_id::text, m.to_email, m.category, m.sent_at, coalesce(c.locale, m.locale) AS locale
-         FROM messages m LEFT JOIN contacts c ON c.id = m.contact_id WHERE m.id = $1`,
-      [id],
-    );
-    const r = rows[0];
-    if (!r) return null;
-    return { id: r.id, contactId: r.contact_id, accountId: r.account_id, email: r.to_email, category: r.category, sentAt: r.sent_at, locale: r.locale };
+  /** The message's facts (null: no such message); concurrent callers share one lookup. */
+  message(id: string): Promise<MessageMeta | null> {
+    if (!/^\d{1,18}$/.test(id)) return Promise.resolve(null);
+    return this.lookups.add(id);
+  }
+
+  private async messages(ids: string[]): Promise<Array<MessageMeta | null>> {
+    const rows = await this.db.prepared('engagement_message_meta', MESSAGE_META, [[...new Set(ids)]]);
+    const found = new Map<string, MessageMeta>();
+    for (const r of rows) found.set(r.id, { id: r.id, contactId: r.contact_id, accountId: r.account_id, email: r.to_email, category: r.category, sentAt: r.sent_at, locale: r.locale });
+    return ids.map((id) => found.get(id) ?? null);
   }
 
   /**

@@ -17,3 +17,28 @@ export function trimUserAgent(ua: string | undefined): string | null {
   if (!ua) return null;
   return ua.length > 512 ? ua.slice(0, 512) : ua;
 }
+
+/** How many addresses an IpHasher remembers before it starts over. */
+const IP_HASH_CACHE = 10_000;
+
+/**
+ * hashIp with the hashes of recent addresses kept in memory (never written anywhere): hits
+ * come in bursts from the same addresses (a reader, a mail provider's image proxy), so most
+ * hits skip the HMAC. At most IP_HASH_CACHE addresses; then it forgets them all at once.
+ */
+export class IpHasher {
+  private readonly recent = new Map<string, string | null>();
+
+  constructor(private readonly key: string) {}
+
+  hash(ip: string | undefined): string | null {
+    if (!ip) return null;
+    let h = this.recent.get(ip);
+    if (h === undefined) {
+      if (this.recent.size >= IP_HASH_CACHE) this.recent.clear();
+      h = hashIp(this.key, ip);
+      this.recent.set(ip, h);
+    }
+    return h;
+  }
+}

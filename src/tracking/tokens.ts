@@ -47,10 +47,10 @@ export function verifyToken(keys: TrackingKey[], token: string, purpose?: TokenP
   const [keyId, body, sig] = parts;
   const key = keys.find((k) => k.id === keyId);
   if (!key) return { ok: false, reason: 'unknown signing key' };
-  const expected = mac(key.secret, `${keyId}.${body}`);
-  const given = Buffer.from(sig, 'base64url');
-  // Only the canonical encoding counts: otherwise unused trailing bits would let a second spelling pass.
-  if (given.toString('base64url') !== sig) return { ok: false, reason: 'bad signature' };
+  // The MAC's text is compared with the canonical encoding of the expected one (constant-time):
+  // a second spelling of the same bytes (other unused trailing bits) never passes.
+  const expected = Buffer.from(mac(key.secret, `${keyId}.${body}`).toString('base64url'), 'latin1');
+  const given = Buffer.from(sig, 'latin1');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad signature' };
   let payload: TokenPayload;
   try {

@@ -8,7 +8,7 @@ import { classify } from './classify';
 import { EngagementRepository, MessageMeta } from './engagement.repository';
 import { SURVEY_RANGES } from './link-builder';
 import { badLinkPage, emptyPage, PageLocale, pageLocale, PreferenceChoice, preferencesPage, surveyThanksPage, tooManyPage } from './pages';
-import { hashIp, trimUserAgent } from './privacy';
+import { IpHasher, trimUserAgent } from './privacy';
 import { RateLimiter } from './rate-limit';
 import { SuppressionsRepository } from './suppressions.repository';
 import { TokenPayload, verifyToken } from './tokens';
@@ -48,6 +48,7 @@ export class TrackingService {
   /** Message facts do not change once sent; caching them (LRU, bounded) keeps a hit to its one INSERT. */
   private readonly metaCache = new Map<string, MessageMeta>();
   private readonly publicOrigin: string;
+  private readonly ips: IpHasher;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -58,6 +59,7 @@ export class TrackingService {
     this.hitLimiter = new RateLimiter(config.tracking.ratePerMinute);
     this.pageLimiter = new RateLimiter(config.tracking.pageRatePerMinute);
     this.publicOrigin = new URL(config.publicUrl).origin;
+    this.ips = new IpHasher(config.tracking.ipHashKey);
   }
 
   async open(req: HitRequest): Promise<TrackingResponse> {
@@ -168,7 +170,7 @@ export class TrackingService {
   }
 
   private verify(req: HitRequest, purpose: TokenPayload['k'], limiter: RateLimiter): { payload: TokenPayload; ipHash: string | null } | { response: TrackingResponse } {
-    const ipHash = hashIp(this.config.tracking.ipHashKey, req.ip);
+    const ipHash = this.ips.hash(req.ip);
     const now = this.clock.now().getTime();
     // Limit before verifying: forging tokens by brute force is exactly what the limit is for.
     if (!limiter.take(`${purpose}:${ipHash ?? 'none'}`, now)) {

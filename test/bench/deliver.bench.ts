@@ -8,19 +8,20 @@ import { loadConfig } from '../../src/config/config';
 import { Db } from '../../src/database/db';
 import { Dispatcher } from '../../src/delivery/dispatcher';
 import { buildHeaders, messageIdFor, unsubscribeToken, unsubscribeUrl } from '../../src/delivery/headers';
-import { nodemailerMessage } from '../../src/delivery/mail-transport';
+import { nodemailerMessage, OutgoingMail } from '../../src/delivery/mail-transport';
 import { TEST_KEYS } from '../support/app';
 import { MessageRenderer } from '../../src/delivery/message-renderer';
 import { TemplatesService } from '../../src/templates/templates.service';
 import { benchDatabase } from './bench-db';
 import { line, numberOption, rssSampler, summary } from './report';
 import { startSinkProcess } from './smtp-sink-process';
+import { cpuMeter, processCpuSeconds, treeCpuSeconds } from './cpu-usage';
 
 // The repository root (this file runs from dist/test/bench).
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /**
- * `npm run bench -- deliver [--messages 20000] [--connections 5] [--rate 5000] [--batch 1000] [--legs 4]`: queued personalised
+ * `npm run bench -- deliver [--messages 20000] [--connections 10] [--rate 5000] [--batch 1000] [--legs 4]`: queued personalised
  * messages delivered by the full dispatcher (claim with SKIP LOCKED, suppression/consent/
  * window/cap checks, render, rate-limit reservation, pooled SMTP send, outcome update) to
  * an SMTP sink in its own process, against bare nodemailer pooled sends of the same number
@@ -34,7 +35,7 @@ export async function run(args: string[]): Promise<void> {
   const sink = await startSinkProcess();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-bench-deliver-'));
   // The pool as the service configures it (SMTP_POOL_CONNECTIONS / SMTP_POOL_MESSAGES defaults) unless --connections is given.
-  const connections = args.includes('--connections') ? { SMTP_POOL_CONNECTIONS: String(opt('connections', 5)) } : {};
+  const connections = args.includes('--connections') ? { SMTP_POOL_CONNECTIONS: String(opt('connections', 10)) } : {};
   const config = loadConfig(
     {
       DATABASE_URL: db.url, DATA_DIR: dataDir, LOG_LEVEL: 'warn', TOUCHLINE_ROLE: 'api', DEMO_SEED: 'false', PUBLIC_URL: 'https://touchline.example',
@@ -82,38 +83,39 @@ export async function run(args: string[]): Promise<void> {
     }
     line({ phase: 'seeded', messages: total, accounts, pool, batch: config.delivery.batchSize, concurrency: config.delivery.concurrency });
 
-    // Baseline: bare nodemailer, pooled, pre-rendered messages (rendering not timed).
+    // Baseline: bare nodemailer, pooled, pre-rendered messages (rendering not timed). Each leg's
+    // share is prepared just before its leg, so that no more than a share of the rendered
+    // messages is held in memory at once (all 20,000 held took the harness to 1.5 GB of RSS,
+    // and every garbage collection scanned them, in both sides' legs).
     const key = config.secrets.trackingKeys[0].secret;
-    const prepared: nodemailer.SendMailOptions[] = [];
     let bytes = 0;
-    for (let i = 1; i <= total; i++) {
-      const id = String(1_000_000 + i);
-      const token = unsubscribeToken(config.secrets.trackingKeys, id, String(i));
-      const url = unsubscribeUrl(config.publicUrl, token);
-      const email = await renderer.render({ id, contactId: String(i), accountId: null, toEmail: `user${i}@bench.example`, template: TEMPLATE, templateVersion: null, locale: 'ja', category: 'marketing', context: contextFor(i, 1 + Math.floor((i - 1) / 10)) as unknown as Record<string, unknown> }, { unsubscribeUrl: url });
-      bytes += Buffer.byteLength(email.html) + Buffer.byteLength(email.text);
-      // Composed exactly as the dispatcher's transport composes (same options, same headers).
-      prepared.push(
-        nodemailerMessage({
+    const prepare = async (lo: number, hi: number): Promise<OutgoingMail[]> => {
+      const prepared: OutgoingMail[] = [];
+      for (let i = lo + 1; i <= hi; i++) {
+        const id = String(1_000_000 + i);
+        const token = unsubscribeToken(config.secrets.trackingKeys, id, String(i));
+        const url = unsubscribeUrl(config.publicUrl, token);
+        const email = await renderer.render({ id, contactId: String(i), accountId: null, toEmail: `user${i}@bench.example`, template: TEMPLATE, templateVersion: null, locale: 'ja', category: 'marketing', context: contextFor(i, 1 + Math.floor((i - 1) / 10)) as unknown as Record<string, unknown> }, { unsubscribeUrl: url });
+        bytes += Buffer.byteLength(email.html) + Buffer.byteLength(email.text);
+        // The dispatcher's OutgoingMail for it (same headers); composed at send time, timed, as the transport composes it.
+        prepared.push({
           id, from: `"${config.sender.name}" <${config.sender.email}>`, to: `user${i}@bench.example`, envelopeFrom: config.delivery.bounceAddress,
           subject: email.subject, html: email.html, text: email.text, messageId: messageIdFor(id, config.delivery.messageIdDomain, key),
           headers: buildHeaders({ id, category: 'marketing', unsubscribeUrl: url, unsubscribeMailto: config.delivery.unsubscribeMailto, token }) as Record<string, string>,
-        }),
-      );
-    }
-    // Bare pooled nodemailer with the dispatcher's pool settings, fed the way nodemailer documents
-    // for bulk sending: a message whenever the pool reports room ('idle'), so every connection
-    // always has its next message and nothing else is queued.
+        });
+      }
+      return prepared;
+    };
     // Bare pooled nodemailer with the dispatcher's pool settings, fed the way nodemailer documents
     // for bulk sending: a message whenever the pool reports room ('idle'), so every connection
     // always has its next message and nothing else is queued.
     const bare = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: pool.maxConnections, maxMessages: pool.maxMessages, logger: false } as nodemailer.TransportOptions);
-    const sendBare = (list: nodemailer.SendMailOptions[]) =>
+    const sendBare = (list: OutgoingMail[]) =>
       new Promise<void>((resolve, reject) => {
         let next = 0;
         let done = 0;
         const feed = () => {
-          while (next < list.length && bare.isIdle()) bare.sendMail(list[next++]).then(() => ++done === list.length && resolve(), reject);
+          while (next < list.length && bare.isIdle()) bare.sendMail(nodemailerMessage(list[next++])).then(() => ++done === list.length && resolve(), reject);
         };
         bare.on('idle', feed);
         feed();
@@ -128,20 +130,33 @@ export async function run(args: string[]): Promise<void> {
     let rounds = 0;
     let baseReceived = 0;
     let received = 0;
+    // CPU seconds per side (load-independent): this process (sender), the sink, PostgreSQL.
+    const meters = {
+      sender: cpuMeter(() => (process.cpuUsage().user + process.cpuUsage().system) / 1e6),
+      sink: cpuMeter(() => processCpuSeconds(sink.pid)),
+      postgres: cpuMeter(() => (db.serverPid() ? treeCpuSeconds(db.serverPid()!) : 0)),
+    };
+    const cpu = { baseline: { sender: 0, sink: 0, postgres: 0 }, dispatcher: { sender: 0, sink: 0, postgres: 0 } };
+    const startMeters = () => Object.values(meters).forEach((m) => m.restart());
+    const addCpu = (to: { sender: number; sink: number; postgres: number }) => (Object.keys(meters) as Array<keyof typeof meters>).forEach((k) => (to[k] += meters[k].used()));
     for (let leg = 0; leg < legs; leg++) {
       const lo = Math.floor((leg * total) / legs);
       const hi = Math.floor(((leg + 1) * total) / legs);
+      const share = await prepare(lo, hi);
       const b0 = await sink.count();
+      startMeters();
       let t0 = process.hrtime.bigint();
-      await sendBare(prepared.slice(lo, hi));
+      await sendBare(share);
       const bs = Number(process.hrtime.bigint() - t0) / 1e9;
+      addCpu(cpu.baseline);
       baseSecs += bs;
       baseReceived += (await sink.count()) - b0;
-      for (let i = lo; i < hi; i++) prepared[i] = undefined as unknown as nodemailer.SendMailOptions; // not kept alive for the GC to scan
+      share.length = 0; // not kept alive for the GC to scan during the dispatcher's leg
 
       // This leg's share of the outbox becomes due (not timed), then the dispatcher drains it.
       await q.query(`UPDATE messages SET scheduled_at = now() - interval '1 minute' WHERE contact_id > $1 AND contact_id <= $2`, [lo, hi]);
       const d0 = await sink.count();
+      startMeters();
       t0 = process.hrtime.bigint();
       for (;;) {
         const r = await dispatcher.tick();
@@ -149,17 +164,22 @@ export async function run(args: string[]): Promise<void> {
         rounds++;
       }
       const ds = Number(process.hrtime.bigint() - t0) / 1e9;
+      addCpu(cpu.dispatcher);
       secs += ds;
       received += (await sink.count()) - d0;
       line({ phase: 'leg', leg: leg + 1, messages: hi - lo, baselineMsgsPerSec: Math.round((hi - lo) / bs), dispatcherMsgsPerSec: Math.round((hi - lo) / ds), loadAverage1m: round(os.loadavg()[0]) });
     }
     bare.close();
+    const perMessage = (c: { sender: number; sink: number; postgres: number }) => ({ sender: round((c.sender * 1000) / total), sink: round((c.sink * 1000) / total), postgres: round((c.postgres * 1000) / total) });
     const baseline = total / baseSecs;
-    line({ phase: 'baseline', what: 'bare nodemailer pooled sends of pre-rendered messages', messages: total, bodyKbPerMessage: round(bytes / total / 1024), seconds: round(baseSecs), msgsPerSec: Math.round(baseline), sinkReceived: baseReceived });
+    line({ phase: 'baseline', what: 'bare nodemailer pooled sends of pre-rendered messages', messages: total, bodyKbPerMessage: round(bytes / total / 1024), seconds: round(baseSecs), msgsPerSec: Math.round(baseline), sinkReceived: baseReceived, cpuMsPerMessage: perMessage(cpu.baseline) });
     const [{ sent, other }] = await q.query(`SELECT count(*) FILTER (WHERE status = 'sent')::int AS sent, count(*) FILTER (WHERE status <> 'sent')::int AS other FROM messages`);
-    if (sent !== total || received !== total || baseReceived !== total) throw new Error(`dispatcher: ${sent} marked sent, ${other} not, sink received ${received} (baseline ${baseReceived}) of ${total}`);
+    // Every message arrived once: the baseline's and the dispatcher's Message-IDs are all distinct.
+    const arrived = await sink.stats();
+    if (sent !== total || received !== total || baseReceived !== total || arrived.unique !== 2 * total || arrived.duplicates !== 0)
+      throw new Error(`dispatcher: ${sent} marked sent, ${other} not, sink received ${received} (baseline ${baseReceived}) of ${total}; ${arrived.unique} distinct Message-IDs, ${arrived.duplicates} duplicates`);
     const value = total / secs;
-    line({ phase: 'dispatcher', messages: total, rounds, seconds: round(secs), msgsPerSec: Math.round(value), sinkReceived: received, peakRssMb: rss.peakMb() });
+    line({ phase: 'dispatcher', messages: total, rounds, seconds: round(secs), msgsPerSec: Math.round(value), sinkReceived: received, cpuMsPerMessage: perMessage(cpu.dispatcher), peakRssMb: rss.peakMb() });
     summary({
       bench: 'deliver',
       value: Math.round(value),

@@ -217,8 +217,8 @@ async function generate(pg: Client, n: { accounts: number; contacts: number; eve
   );
   await pg.query(`INSERT INTO account_contacts (account_id, contact_id, role, joined_at) SELECT account_id, id, role, created_at FROM contacts`);
   // Bulk load: index maintenance after the rows are in is several times faster.
-  await pg.query(`ALTER TABLE events DROP CONSTRAINT events_message_id_key`);
-  await pg.query(`DROP INDEX events_account_time_idx, events_xid_idx, events_people_idx`);
+  await pg.query(`ALTER TABLE events DROP CONSTRAINT events_pkey`);
+  await pg.query(`DROP INDEX events_occurred_brin, events_xid_idx, events_people_idx`);
   await pg.query(
     `INSERT INTO events (message_id, type, name, properties, occurred_at, received_at, account_id, contact_id)
      SELECT 'gen-' || g, 'track', (ARRAY['login','report_created','export_csv','dashboard_viewed','mail_sent'])[1 + ((g / $3) + c) % 5], '{}'::jsonb,
@@ -227,8 +227,8 @@ async function generate(pg: Client, n: { accounts: number; contacts: number; eve
        FROM generate_series(0::bigint, $2::bigint - 1) g, LATERAL (SELECT 1 + g % $3 AS c) x`,
     [now, n.events, n.contacts, n.accounts],
   );
-  await pg.query(`ALTER TABLE events ADD CONSTRAINT events_message_id_key UNIQUE (message_id)`);
-  await pg.query(`CREATE INDEX events_account_time_idx ON events (account_id, occurred_at DESC)`);
+  await pg.query(`ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (message_id)`);
+  await pg.query(`CREATE INDEX events_occurred_brin ON events USING brin (occurred_at) WITH (pages_per_range = 32, autosummarize = on)`);
   await pg.query(`CREATE INDEX events_xid_idx ON events (xid)`);
   await pg.query(`CREATE INDEX events_people_idx ON events (contact_id, type, id) WHERE type IN ('identify','group')`);
   await pg.query(`ALTER TABLE event_rollups DROP CONSTRAINT event_rollups_pkey`);

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import { Client } from 'pg';
 import { SignedLinkBuilder } from '../../src/tracking/link-builder';
 import { benchDatabase } from './bench-db';
-import { line, numberOption, summary } from './report';
+import { line, numberOption, option, summary } from './report';
 import { startService } from './service-process';
 
 const KEYS = [{ id: 'kb', secret: 'bench-tracking-secret-0123456789' }];
@@ -12,7 +12,9 @@ const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML,
 
 interface Run {
   /** CPU per 1,000 requests (ms) of the service and of PostgreSQL: what the code costs, whatever else shares the machine. */
-  cpuMsPer1k?: { service: number; postgres: number };
+  cpuMsPer1k?: CpuSample;
+  /** Transactions committed in the database per 1,000 requests (hits share a commit under group commit). */
+  commitsPer1k?: number;
   rps: number;
   p50: number;
   p99: number;
@@ -44,17 +46,47 @@ function postmaster(port: string): number | null {
   return null;
 }
 
-/** CPU time (user + system, ms) used so far by the service process and by PostgreSQL (postmaster and backends). */
-function cpuMs(servicePid: number, pgPid: number | null): { service: number; postgres: number } {
+/** Whether a PostgreSQL child is a client backend (its title names a database user), not a background process. */
+function isBackend(pid: number): boolean {
+  try {
+    return !/^postgres: (walwriter|checkpointer|background writer|autovacuum|logical replication|walsender|archiver|startup|io worker)/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+interface CpuSample {
+  service: number;
+  /** PostgreSQL: postmaster and every child. */
+  postgres: number;
+  /** …of which its background processes running at both samples (WAL writer, checkpointer, autovacuum, …). */
+  postgresBackground: number;
+  /** …of which children that exited meanwhile (autovacuum workers, pool connections closed when idle). */
+  postgresExited: number;
+  /** This process: autocannon runs in it (on the same cores as the service and PostgreSQL). */
+  loadGenerator: number;
+}
+
+/** CPU time (user + system, ms) used so far by the service process, by PostgreSQL (postmaster and children) and by this process. */
+function cpuMs(servicePid: number, pgPid: number | null): CpuSample {
   let postgres = 0;
+  let postgresBackground = 0;
+  let postgresExited = 0;
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const s = stat(Number(name));
-    // The postmaster's children-time keeps the CPU of backends that have exited (idle pool connections).
-    if (s && pgPid && Number(name) === pgPid) postgres += s.cpuMs + s.childrenCpuMs;
-    else if (s && pgPid && s.ppid === pgPid) postgres += s.cpuMs;
+    if (!s || !pgPid) continue;
+    // The postmaster's children-time keeps the CPU of children that have exited (autovacuum workers, idle pool connections).
+    if (Number(name) === pgPid) {
+      postgres += s.cpuMs + s.childrenCpuMs;
+      postgresExited += s.childrenCpuMs;
+    } else if (s.ppid === pgPid) {
+      postgres += s.cpuMs;
+      if (!isBackend(Number(name))) postgresBackground += s.cpuMs;
+    }
   }
-  return { service: stat(servicePid)?.cpuMs ?? 0, postgres };
+  const own = process.cpuUsage();
+  return { service: stat(servicePid)?.cpuMs ?? 0, postgres, postgresBackground, postgresExited, loadGenerator: (own.user + own.system) / 1000 };
 }
 
 const loadAverage = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
@@ -81,24 +113,30 @@ function load(url: string, paths: string[], connections: number, amount: number)
 }
 
 /**
- * `npm run bench -- tracking [--requests 60000] [--connections 20] [--messages 2000]`: HTTP load
+ * `npm run bench -- tracking [--requests 60000] [--connections 20] [--messages 2000] [--cpu-prof DIR]`: HTTP load
  * on the open pixel and the click redirect of the service in its own process, then every
  * answered hit is counted in engagement_events. Baseline in the same run: /healthz (the
  * same process, through the whole Nest/Express pipeline, one database round trip, no
- * tracking work); opens and clicks are answered by the listener in front of Nest.
+ * tracking work); opens and clicks are answered by the listener in front of Nest. Each
+ * phase reports CPU per 1,000 requests of the service, of PostgreSQL and of this process
+ * (autocannon runs in it, on the same cores), and commits per 1,000 requests (hits per
+ * group commit). Load: `--connections` keep-alive connections, one request at a time on
+ * each (no pipelining: browsers and mail proxies do not pipeline).
  */
 export async function run(args: string[]): Promise<void> {
   const opt = (name: string, def: number) => numberOption(args, name, def);
   const requests = opt('requests', 60_000);
   const connections = opt('connections', 20);
   const messages = opt('messages', 2000);
+  // `--cpu-prof DIR`: the service writes a V8 CPU profile there when it stops.
+  const profileDir = option(args, 'cpu-prof', '');
   const db = await benchDatabase('tracking');
   const svc = await startService(db.url, {
     TRACKING_KEYS: KEYS.map((k) => `${k.id}:${k.secret}`).join(','),
     TRACKING_RATE_PER_MINUTE: '100000000',
     TOUCHLINE_ROLE: 'api',
     DATABASE_POOL_SIZE: '16',
-  });
+  }, profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
   const c = new Client({ connectionString: db.url });
   await c.connect();
   try {
@@ -121,12 +159,22 @@ export async function run(args: string[]): Promise<void> {
     await c.query(`TRUNCATE engagement_events`);
 
     const pg = postmaster(new URL(db.url).port);
+    // Committed transactions of the bench database (this client's own reads add one each).
+    const commits = async () => Number((await c.query(`SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`)).rows[0].xact_commit);
     const measured = async (paths: string[]): Promise<Run> => {
+      const commitsBefore = await commits();
       const before = cpuMs(svc.pid, pg);
       const r = await load(svc.url, paths, connections, requests);
       const after = cpuMs(svc.pid, pg);
-      const per1k = (ms: number) => Math.round((ms / requests) * 10_000) / 10;
-      return { ...r, cpuMsPer1k: { service: per1k(after.service - before.service), postgres: per1k(after.postgres - before.postgres) } };
+      // An idle backend reports its commits to the statistics within 10 s (PGSTAT_IDLE_INTERVAL).
+      await new Promise((resolve) => setTimeout(resolve, 11_000));
+      const committed = (await commits()) - commitsBefore - 1;
+      const per1k = (k: keyof CpuSample) => Math.round(((after[k] - before[k]) / requests) * 10_000) / 10;
+      return {
+        ...r,
+        commitsPer1k: Math.round((committed / requests) * 10_000) / 10,
+        cpuMsPer1k: { service: per1k('service'), postgres: per1k('postgres'), postgresBackground: per1k('postgresBackground'), postgresExited: per1k('postgresExited'), loadGenerator: per1k('loadGenerator') },
+      };
     };
     const baseline = await measured(['/healthz']);
     line({ phase: 'baseline', endpoint: '/healthz', connections, ...baseline, loadAverage: loadAverage() });

@@ -25,7 +25,7 @@ describe('delivery configuration', () => {
       { scope: 'contact', limit: 1, windowMs: 86_400_000 },
     ]);
     expect(c.delivery.sendWindow).toHaveLength(1);
-    expect(c.smtp).toMatchObject({ url: undefined, mailDir: path.join(dir, 'mail'), pool: { maxConnections: 5, maxMessages: 100 } });
+    expect(c.smtp).toMatchObject({ url: undefined, mailDir: path.join(dir, 'mail'), pool: { maxConnections: 10, maxMessages: 100 } });
   });
 
   it('names the variable and the problem', () => {

@@ -205,4 +205,18 @@ describe('engine: triggers, re-entry and goals', () => {
       { subject_id: ids.account.acme, status: 'exited', end_reason: 'made a report' },
     ]);
   });
+
+  it('scheduled passes are shared by worker processes: a condition trigger runs once per interval in all', async () => {
+    // Two concurrent scheduled passes (as from two worker processes), then one straight after:
+    // only one of them evaluates the journey; a direct call (CLI, tests) always evaluates.
+    await h.load(journey({ key: 'quiet', trigger: { type: 'condition', condition: cond('count(login, 3d) = 0') }, steps: [{ id: 'bye', type: 'exit' }] }));
+    const idle = (runs: { journey: string }[]) => runs.filter((r) => r.journey === 'quiet').length;
+    const both = await Promise.all([h.triggers.evaluateConditions(true), h.triggers.evaluateConditions(true)]);
+    expect(both.map(idle).sort()).toEqual([0, 1]);
+    expect(idle(await h.triggers.evaluateConditions(true))).toBe(0);
+    expect(idle(await h.triggers.evaluateConditions())).toBe(1);
+    // A whole interval later (ENGINE_TRIGGER_INTERVAL_MS, default 60 s) the next pass runs it.
+    h.t.clock.advance(60_000);
+    expect(idle(await h.triggers.evaluateConditions(true))).toBe(1);
+  });
 });

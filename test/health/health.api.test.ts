@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Db } from '../../src/database/db';
 import { DemoService } from '../../src/demo/demo.service';
 import { healthSignalSql, HealthSignal } from '../../src/health/health-signals';
+import { scoredSql, stageSql } from '../../src/health/health-sql';
 import { HealthScheduler } from '../../src/health/health.scheduler';
 import { HealthService } from '../../src/health/health.service';
 import { SignalsService } from '../../src/signals/signals.service';
@@ -237,22 +238,60 @@ describe('an invalid health.yaml', () => {
 });
 
 describe('on demo data', () => {
+  const NOW = '2026-11-20T03:00:00Z';
+  let demo: TestApp;
+  beforeAll(async () => {
+    demo = await startTestApp({ now: NOW });
+    await demo.app.get(DemoService).seed({ accounts: 40 });
+  });
+  afterAll(() => demo.close());
+  const stored = async () => ({
+    current: await demo.db.query(`SELECT account_id, score, band, profile, components::text AS components FROM account_health ORDER BY account_id`),
+    snapshots: await demo.db.query(`SELECT account_id, day::text, score, band, profile, components::text AS components FROM health_snapshots ORDER BY account_id, day`),
+  });
+
   it('every account gets a score, and the set-based SQL equals the per-account computation for each', async () => {
-    const demo = await startTestApp({ now: '2026-11-20T03:00:00Z' });
+    const report = await demo.app.get(HealthService).recompute();
+    expect(report?.accounts).toBe(40);
+    const rows = await demo.db.query<{ id: string; score: string; band: string; components: unknown }>('SELECT account_id AS id, score, band, components FROM account_health ORDER BY account_id');
+    expect(rows).toHaveLength(40);
+    expect(new Set(rows.map((r) => r.band)).size).toBeGreaterThan(1); // the demo patterns spread across bands
+    const model = demo.app.get(HealthService).model();
+    for (const r of rows) {
+      const js = await scoreOneAccountJs(demo.app.get(SignalsService), demo.app.get(Db), model, r.id, demo.clock.now());
+      expect({ id: r.id, score: Number(r.score), band: r.band, components: r.components }).toEqual({ id: r.id, score: js.score, band: js.band, components: js.components });
+    }
+  });
+
+  it('gives the same rows when parallel workers run the recompute (they read the staging table of its transaction)', async () => {
+    const serial = await stored();
+    expect(serial.current).toHaveLength(40);
+    await demo.db.query(`DELETE FROM health_snapshots`);
+    await demo.db.query(`DELETE FROM account_health`);
+    // New connections to this database plan every statement for parallel workers where PostgreSQL can.
+    for (const setting of ['debug_parallel_query = on', 'parallel_setup_cost = 0', 'parallel_tuple_cost = 0', 'min_parallel_table_scan_size = 0']) {
+      await demo.db.query(`ALTER DATABASE ${demo.db.name} SET ${setting}`);
+    }
+    const parallel = await startTestApp({ now: NOW, db: demo.db });
     try {
-      await demo.app.get(DemoService).seed({ accounts: 40 });
-      const report = await demo.app.get(HealthService).recompute();
-      expect(report?.accounts).toBe(40);
-      const rows = await demo.db.query<{ id: string; score: string; band: string; components: unknown }>('SELECT account_id AS id, score, band, components FROM account_health ORDER BY account_id');
-      expect(rows).toHaveLength(40);
-      expect(new Set(rows.map((r) => r.band)).size).toBeGreaterThan(1); // the demo patterns spread across bands
-      const model = demo.app.get(HealthService).model();
-      for (const r of rows) {
-        const js = await scoreOneAccountJs(demo.app.get(SignalsService), demo.app.get(Db), model, r.id, demo.clock.now());
-        expect({ id: r.id, score: Number(r.score), band: r.band, components: r.components }).toEqual({ id: r.id, score: js.score, band: js.band, components: js.components });
-      }
+      const health = parallel.app.get(HealthService);
+      expect((await health.recompute())?.accounts).toBe(40);
+      expect(await stored()).toEqual(serial);
+      // The JSON statement did run in a worker, over the uncommitted staging table.
+      const model = health.model();
+      const stage = stageSql(model, '2026-11-20', parallel.clock.now());
+      const scored = scoredSql(model);
+      const plan = await parallel.app.get(Db).transaction(async (tx) => {
+        await tx.query(`CREATE UNLOGGED TABLE health_stage AS ${stage.sql}`, stage.params);
+        const [row] = await tx.query<{ 'QUERY PLAN': { Plan: Record<string, unknown> }[] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${scored.sql}`, scored.params);
+        await tx.query(`DROP TABLE health_stage`);
+        return row['QUERY PLAN'][0].Plan;
+      });
+      expect(plan).toMatchObject({ 'Node Type': 'Gather', 'Actual Rows': 40 });
+      expect(plan['Workers Launched']).toBeGreaterThan(0);
     } finally {
-      await demo.close();
+      await parallel.close();
+      await demo.db.query(`ALTER DATABASE ${demo.db.name} RESET ALL`);
     }
   });
 });

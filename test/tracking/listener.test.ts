@@ -181,4 +181,20 @@ describe('opens and clicks served in front of Nest', () => {
     ]);
     for (const x of messages) expect(await events(t, x.id)).toHaveLength(50);
   });
+
+  it('first hits on many messages at once share lookups: each hit gets its own message, and a bad one is refused alone', async () => {
+    const messages = await Promise.all(Array.from({ length: 12 }, () => seedMessage(t)));
+    const other = await seedMessage(t);
+    const [{ max }] = await t.db.query(`SELECT max(id)::text AS max FROM messages`);
+    const sign = (payload: Record<string, unknown>) => `/t/o/${signToken([CURRENT], { k: 'o', ...payload } as never)}`;
+    const paths = [
+      ...messages.map((x) => pathOf(x.links.openPixel())),
+      sign({ m: String(BigInt(max) + 1000n), r: m.contactId }), // no such message
+      sign({ m: other.id, r: messages[0].contactId }), // another recipient's message
+    ];
+    const statuses = await Promise.all(paths.map((p) => freshGet(t.url + p)));
+    expect(statuses).toEqual([...messages.map(() => 200), 404, 404]);
+    for (const x of messages) expect((await events(t, x.id)).map((e) => [e.kind, e.contact_id, e.account_id])).toEqual([['open', x.contactId, x.accountId]]);
+    expect(await events(t, other.id)).toHaveLength(0);
+  });
 });

@@ -26,6 +26,20 @@ describe('tracking tokens', () => {
     );
   });
 
+  it('refuses another spelling of the same MAC bytes (other unused trailing bits)', () => {
+    const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const t = signToken([k1], { k: 'o', m: '42', r: '7' });
+    const [kid, body, mac] = t.split('.');
+    // 32 bytes in 43 characters: the last character carries 4 bits of the MAC and 2 unused bits.
+    const last = B64.indexOf(mac[mac.length - 1]);
+    for (let unused = 1; unused < 4; unused++) {
+      const other = mac.slice(0, -1) + B64[(last & ~3) | ((last & 3) ^ unused)];
+      expect(Buffer.from(other, 'base64url').equals(Buffer.from(mac, 'base64url'))).toBe(true);
+      expect(verifyToken([k1], `${kid}.${body}.${other}`)).toEqual({ ok: false, reason: 'bad signature' });
+    }
+    expect(verifyToken([k1], t).ok).toBe(true);
+  });
+
   it('never accepts random strings', () => {
     fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => verifyToken([k1, k2], s).ok === false), { numRuns: 2000 });
   });
