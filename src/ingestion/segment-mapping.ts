@@ -107,17 +107,21 @@ export function mapContact(traits: Traits = {}, context: Traits = {}, at = 'trai
   return { fields, problems };
 }
 
+const MAX_MRR = 999_999_999_999;
+const MAX_SEATS = 2_147_483_647;
+
 export function mapAccount(traits: Traits = {}, at = 'traits'): { fields: AccountFields; problems: Problem[] } {
   const used = new Set<string>();
   const problems: Problem[] = [];
   const phase = str(take(traits, used, 'phase', 'lifecyclePhase', 'lifecycle_phase'));
   if (phase !== undefined && !(PHASES as readonly string[]).includes(phase)) problems.push({ path: `${at}.phase`, message: `expected one of ${PHASES.join(', ')} (got "${phase}")` });
-  const num = (key: string, ...names: string[]): number | undefined => {
-    const v = take(traits, used, key, ...names);
+  // The columns' ranges: mrr numeric(14,2), seats integer.
+  const num = (key: string, max: number): number | undefined => {
+    const v = take(traits, used, key);
     if (v === undefined || v === null || v === '') return undefined;
     const n = typeof v === 'number' ? v : Number(v);
-    if (!Number.isFinite(n) || n < 0) {
-      problems.push({ path: `${at}.${key}`, message: `expected a non-negative number (got ${JSON.stringify(v)})` });
+    if (!Number.isFinite(n) || n < 0 || n > max) {
+      problems.push({ path: `${at}.${key}`, message: `expected a number from 0 to ${max} (got ${JSON.stringify(v)})` });
       return undefined;
     }
     return n;
@@ -136,11 +140,11 @@ export function mapAccount(traits: Traits = {}, at = 'traits'): { fields: Accoun
   const highTouch = take(traits, used, 'highTouch', 'high_touch');
   if (highTouch !== undefined && typeof highTouch !== 'boolean') problems.push({ path: `${at}.highTouch`, message: 'expected true or false' });
   const csm = take(traits, used, 'csmOwner', 'csm_owner', 'csm');
-  const seats = num('seats');
+  const seats = num('seats', MAX_SEATS);
   const fields: AccountFields = {
     name: str(take(traits, used, 'name')),
     plan: str(take(traits, used, 'plan')),
-    mrr: num('mrr'),
+    mrr: num('mrr', MAX_MRR),
     sizeSegment: str(take(traits, used, 'sizeSegment', 'size_segment', 'segment', 'size')),
     region: str(take(traits, used, 'region')),
     phase: phase as Phase | undefined,

@@ -36,7 +36,7 @@ describe('CSV import', () => {
     );
     const report = await svc.importFile('accounts', csv);
     expect(report.errors).toEqual([
-      { line: 3, message: 'mrr: expected a non-negative number (got "abc")' },
+      { line: 3, message: 'mrr: expected a number from 0 to 999999999999 (got "abc")' },
       { line: 4, message: 'phase: expected one of onboarding, adoption, established, renewal, churned (got "teenage")' },
       { line: 5, message: 'groupId: must not be empty' },
       { line: 6, message: 'renewalDate: expected a date such as 2026-04-01 (got "2027-13-45")' },

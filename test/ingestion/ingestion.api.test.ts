@@ -74,6 +74,22 @@ describe('ingestion API (Segment HTTP tracking spec)', () => {
     expect(await t.db.query(`SELECT 1 FROM accounts WHERE external_id = 'g'`)).toHaveLength(0);
   });
 
+  it('numbers beyond their column (mrr, seats) are rejected by field path, not a 500; the valid group is kept', async () => {
+    const res = await post('/v1/batch', {
+      batch: [
+        { type: 'group', userId: 'u-big', groupId: 'big-1', traits: { mrr: 1.2e129 } },
+        { type: 'group', userId: 'u-big', groupId: 'big-2', traits: { seats: 3e9 } },
+        { type: 'group', userId: 'u-big', groupId: 'big-3', traits: { mrr: 999999999999, seats: 2147483647 } },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.rejected).toEqual([
+      { index: 0, path: 'batch[0].traits.mrr', message: 'expected a number from 0 to 999999999999 (got 1.2e+129)' },
+      { index: 1, path: 'batch[1].traits.seats', message: 'expected a number from 0 to 2147483647 (got 3000000000)' },
+    ]);
+    expect(await t.db.query(`SELECT external_id, mrr, seats FROM accounts WHERE external_id LIKE 'big-%'`)).toEqual([{ external_id: 'big-3', mrr: '999999999999.00', seats: 2147483647 }]);
+  });
+
   it('a batch with no valid item is a 400 that lists every problem', async () => {
     const res = await post('/v1/batch', { batch: [{ type: 'track', userId: 'x' }] });
     expect(res.status).toBe(400);
