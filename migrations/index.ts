@@ -10,6 +10,7 @@ import { ConsoleIndexes1763900000000 } from './1763900000000-console-indexes';
 import { ConsoleSummaries1763900000001 } from './1763900000001-console-summaries';
 import { ConsoleEnrollments1763900000002 } from './1763900000002-console-enrollments';
 import { HealthFillfactor1763910000100 } from './1763910000100-health-fillfactor';
+import { HealthSetBasedReferences1763920000400 } from './1763920000400-health-set-based-references';
 
 /** Every migration, in order. Listed explicitly so that builds and tests load the same set. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   ConsoleSummaries1763900000001,
   ConsoleEnrollments1763900000002,
   HealthFillfactor1763910000100,
+  HealthSetBasedReferences1763920000400,
 ];
