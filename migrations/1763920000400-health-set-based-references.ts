@@ -13,7 +13,7 @@ const TABLES = ['account_health', 'health_snapshots'] as const;
  *   an account cannot be deleted before the inserting transaction ends; a missing account
  *   fails the statement with foreign_key_violation (23503);
  * - a row's account_id cannot be changed (no code changes it; a foreign key would check it);
- * - deleting accounts deletes their rows (ON DELETE CASCADE), truncating accounts truncates
+ * - deleting accounts deletes their rows (ON DELETE CASCADE), truncating accounts empties
  *   both tables (TRUNCATE … CASCADE did), and changing a referenced account's id is refused.
  * Races: an account deleted by a transaction still in flight makes the check wait for it and
  * then fail; rows inserted by a transaction in flight make the delete wait for it (the lock),
@@ -53,7 +53,9 @@ export class HealthSetBasedReferences1763920000400 implements MigrationInterface
     await q.query(`
       CREATE FUNCTION accounts_truncate_health() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        TRUNCATE account_health, health_snapshots;
+        -- DELETE, not TRUNCATE: the TRUNCATE that fired this may be truncating them too (in use).
+        DELETE FROM account_health;
+        DELETE FROM health_snapshots;
         RETURN NULL;
       END $$`);
     await q.query(`

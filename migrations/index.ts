@@ -11,6 +11,7 @@ import { ConsoleSummaries1763900000001 } from './1763900000001-console-summaries
 import { ConsoleEnrollments1763900000002 } from './1763900000002-console-enrollments';
 import { HealthFillfactor1763910000100 } from './1763910000100-health-fillfactor';
 import { HealthSetBasedReferences1763920000400 } from './1763920000400-health-set-based-references';
+import { HealthSnapshotsDayBrin1763920000401 } from './1763920000401-health-snapshots-day-brin';
 
 /** Every migration, in order. Listed explicitly so that builds and tests load the same set. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   ConsoleEnrollments1763900000002,
   HealthFillfactor1763910000100,
   HealthSetBasedReferences1763920000400,
+  HealthSnapshotsDayBrin1763920000401,
 ];

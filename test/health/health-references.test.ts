@@ -59,6 +59,9 @@ describe('health rows and their accounts', () => {
     expect(await db.query(`SELECT 1 FROM health_snapshots WHERE account_id = $1`, [id])).toEqual([]);
     await db.query(`TRUNCATE accounts CASCADE`);
     expect(await counts()).toEqual({ current: 0, snapshots: 0 });
+    await score(await account('ref-h'));
+    await db.query(`TRUNCATE account_health, accounts CASCADE`);
+    expect(await counts()).toEqual({ current: 0, snapshots: 0 });
   });
 
   it('an account cannot be deleted under rows being inserted for it, and rows cannot be inserted for an account being deleted', async () => {
