@@ -12,6 +12,8 @@ import { ConsoleEnrollments1763900000002 } from './1763900000002-console-enrollm
 import { HealthFillfactor1763910000100 } from './1763910000100-health-fillfactor';
 import { IngestIndexes1763920000000 } from './1763920000000-ingest-indexes';
 import { EngineLeanIndexes1763920000100 } from './1763920000100-engine-lean-indexes';
+import { HealthSetBasedReferences1763920000400 } from './1763920000400-health-set-based-references';
+import { HealthSnapshotsDayBrin1763920000401 } from './1763920000401-health-snapshots-day-brin';
 
 /** Every migration, in order. Listed explicitly so that builds and tests load the same set. */
 export const migrations = [
@@ -29,4 +31,6 @@ export const migrations = [
   HealthFillfactor1763910000100,
   IngestIndexes1763920000000,
   EngineLeanIndexes1763920000100,
+  HealthSetBasedReferences1763920000400,
+  HealthSnapshotsDayBrin1763920000401,
 ];

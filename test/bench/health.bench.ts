@@ -10,7 +10,7 @@ import { HealthService } from '../../src/health/health.service';
 import { SignalsService } from '../../src/signals/signals.service';
 import { testConfig } from '../support/app';
 import { scoreOneAccountJs, writeOneAccountJs } from '../support/health-per-account';
-import { benchDatabase } from './bench-db';
+import { cachedDatabase } from './bench-db';
 import { generateHealthData } from './health-data';
 import { line, numberOption, summary } from './report';
 
@@ -38,7 +38,7 @@ async function serverCpuSeconds(pg: Client): Promise<number | null> {
 }
 
 /**
- * `npm run bench -- health [--accounts 100000] [--sample 1000]`: the set-based recompute of
+ * `npm run bench -- health [--accounts 100000] [--sample 1000] [--fresh]`: the set-based recompute of
  * every account's health (one statement, writing account_health and the day's snapshots),
  * against the same run's per-account path (usage through SignalsService, one query per other
  * component, maths in JavaScript, one write per account) timed on a sample and extrapolated.
@@ -47,16 +47,17 @@ export async function run(args: string[]): Promise<void> {
   const opt = (name: string, def: number) => numberOption(args, name, def);
   const accounts = opt('accounts', 100_000);
   const sampleSize = Math.min(opt('sample', 1000), accounts);
-  const db = await benchDatabase('health');
+  const fresh = args.includes('--fresh');
+  const started = Date.now();
+  // Generation is cached between runs (a template database on the persistent bench server, see cachedDatabase).
+  const db = await cachedDatabase(`health_${accounts}`, (url) => generateHealthData(url, accounts, line), { regenerate: fresh, log: (msg) => line({ phase: 'data', msg }) });
   // npm run bench runs at the repository root, where the shipped health.yaml is.
   const config = testConfig({ LOG_LEVEL: 'warn', HEALTH_MODEL_FILE: path.resolve('health.yaml') });
   try {
-    const started = Date.now();
-    await generateHealthData(db.url, accounts, line);
     const pg = new Client({ connectionString: db.url });
     await pg.connect();
     const [{ rollups }] = (await pg.query(`SELECT count(*)::int AS rollups FROM event_rollups`)).rows;
-    line({ phase: 'data', accounts, rollups, seconds: (Date.now() - started) / 1000 });
+    line({ phase: 'data', accounts, rollups, generated: db.generated, seconds: (Date.now() - started) / 1000 });
 
     const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, clock: new SystemClock(), databaseUrl: db.url }), { logger: ['error', 'warn'] });
     try {
