@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Config } from '../config/config';
 import { runsWorkers } from '../config/config';
@@ -15,7 +15,7 @@ import { TriggersService } from './triggers.service';
  * never overlaps itself, and a failing pass is logged and retried at the next tick.
  */
 @Injectable()
-export class EngineWorkers implements OnApplicationBootstrap, OnApplicationShutdown {
+export class EngineWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('EngineWorkers');
   private readonly running = new Map<string, Promise<unknown>>();
   private stopped = false;
@@ -35,7 +35,7 @@ export class EngineWorkers implements OnApplicationBootstrap, OnApplicationShutd
     if (!runsWorkers(this.config)) return;
     if (this.config.engine.syncOnStart) await this.run('reload', () => this.versions.reload());
     const e = this.config.engine;
-    this.every('engine-steps', e.tickMs, () => this.steps.drain(50));
+    this.every('engine-steps', e.tickMs, () => this.steps.drain(50, () => this.stopped));
     this.every('engine-events', e.tickMs, () => this.triggers.processEvents());
     this.every('engine-triggers', e.triggerIntervalMs, () => this.triggers.tick());
     this.every('engine-handoff-webhooks', Math.max(e.tickMs, 5000), () => this.webhooks.deliverDue());
@@ -66,7 +66,11 @@ export class EngineWorkers implements OnApplicationBootstrap, OnApplicationShutd
     return p;
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * At the start of shutdown (with the dispatcher's own hook): no new pass starts, a drain
+   * stops after its current batch, and in-flight passes finish before the pool closes.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     for (const name of ['engine-steps', 'engine-events', 'engine-triggers', 'engine-handoff-webhooks']) {

@@ -59,9 +59,10 @@ export class StepRunnerService {
   private readonly enqueue = (tx: Tx, messages: NewMessage[]) => this.outbox.enqueueMany(tx, messages);
 
   /** Runs batches until nothing is due (or `maxBatches`). */
-  async drain(maxBatches = 1000): Promise<RunResult> {
+  /** Runs batches until none is due, `maxBatches` ran, or `stopping()` says the process is shutting down. */
+  async drain(maxBatches = 1000, stopping: () => boolean = () => false): Promise<RunResult> {
     const total: RunResult = { claimed: 0, advanced: 0, retried: 0, failed: 0, leaseLost: 0, ms: { claim: 0, read: 0, apply: 0 } };
-    for (let i = 0; i < maxBatches; i++) {
+    for (let i = 0; i < maxBatches && !stopping(); i++) {
       const r = await this.runOnce();
       for (const k of ['claimed', 'advanced', 'retried', 'failed', 'leaseLost'] as const) total[k] += r[k];
       for (const k of ['claim', 'read', 'apply'] as const) total.ms[k] += r.ms[k];
