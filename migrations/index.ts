@@ -11,6 +11,7 @@ import { ConsoleSummaries1763900000001 } from './1763900000001-console-summaries
 import { ConsoleEnrollments1763900000002 } from './1763900000002-console-enrollments';
 import { HealthFillfactor1763910000100 } from './1763910000100-health-fillfactor';
 import { IngestIndexes1763920000000 } from './1763920000000-ingest-indexes';
+import { MessagesIndexes1763920000500 } from './1763920000500-messages-indexes';
 
 /** Every migration, in order. Listed explicitly so that builds and tests load the same set. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   ConsoleEnrollments1763900000002,
   HealthFillfactor1763910000100,
   IngestIndexes1763920000000,
+  MessagesIndexes1763920000500,
 ];
