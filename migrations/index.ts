@@ -14,6 +14,7 @@ import { IngestIndexes1763920000000 } from './1763920000000-ingest-indexes';
 import { EngineLeanIndexes1763920000100 } from './1763920000100-engine-lean-indexes';
 import { HealthSetBasedReferences1763920000400 } from './1763920000400-health-set-based-references';
 import { HealthSnapshotsDayBrin1763920000401 } from './1763920000401-health-snapshots-day-brin';
+import { MessagesIndexes1763920000500 } from './1763920000500-messages-indexes';
 
 /** Every migration, in order. Listed explicitly so that builds and tests load the same set. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   EngineLeanIndexes1763920000100,
   HealthSetBasedReferences1763920000400,
   HealthSnapshotsDayBrin1763920000401,
+  MessagesIndexes1763920000500,
 ];
