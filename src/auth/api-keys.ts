@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { DomainError } from '../common/errors';
 import type { Scope } from '../config/config.schema';
 
 /** Pulls an API key from `Authorization: Bearer`, `Authorization: Basic` (Segment write key as user name) or `X-API-Key`. */
@@ -28,4 +29,14 @@ export function keyGrants(keys: Record<Scope, string>, presented: string, scope:
   const scoped = matches(keys[scope]);
   const admin = matches(keys.admin);
   return scoped || admin;
+}
+
+/**
+ * The API-key check of a route that requires `scope` (the global guard's, also used by the
+ * raw ingestion listener): throws 401 when no key is presented, 403 when it lacks the scope.
+ */
+export function requireScope(keys: Record<Scope, string>, headers: Record<string, string | string[] | undefined>, scope: Scope): void {
+  const key = presentedKey(headers);
+  if (!key) throw new DomainError('unauthorized', `an API key with the "${scope}" scope is required (Authorization: Bearer KEY)`);
+  if (!keyGrants(keys, key, scope)) throw new DomainError('forbidden', `this API key does not have the "${scope}" scope`);
 }
