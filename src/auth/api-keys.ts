@@ -21,10 +21,21 @@ export function presentedKey(headers: Record<string, string | string[] | undefin
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+/** Digests of the configured keys (a handful per process), computed once rather than on every request. */
+const configured = new Map<string, Buffer>();
+function configuredDigest(key: string): Buffer {
+  let d = configured.get(key);
+  if (!d) {
+    if (configured.size > 64) configured.clear();
+    configured.set(key, (d = digest(key)));
+  }
+  return d;
+}
+
 /** Constant-time check of a presented key against the key of a scope (admin passes every scope). */
 export function keyGrants(keys: Record<Scope, string>, presented: string, scope: Scope): boolean {
   const p = digest(presented);
-  const matches = (k: string) => timingSafeEqual(digest(k), p);
+  const matches = (k: string) => timingSafeEqual(configuredDigest(k), p);
   // Evaluate both comparisons so timing does not reveal which one matched.
   const scoped = matches(keys[scope]);
   const admin = matches(keys.admin);
