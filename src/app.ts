@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module';
 import { ExceptionsFilter } from './common/exception.filter';
 import { httpDuration } from './ops/metrics';
+import { mountIngestionListener } from './ingestion/ingestion-listener';
 import { mountTrackingListener } from './tracking/tracking-listener';
 
 /** Builds the Nest application (not yet listening): used by `npm start`, the CLI and tests. */
@@ -36,7 +37,9 @@ export async function createApp(options: AppOptions): Promise<NestExpressApplica
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key of the scope the route needs' }, 'apiKey')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
-  // Opens and clicks are answered in front of the Nest pipeline (same service, same answers).
+  // Opens and clicks, and plain Segment ingestion calls, are answered in front of the Nest
+  // pipeline (same services, same answers); everything else goes through Nest.
   mountTrackingListener(app);
+  mountIngestionListener(app);
   return app;
 }

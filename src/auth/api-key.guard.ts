@@ -5,7 +5,7 @@ import type { Config } from '../config/config';
 import type { Scope } from '../config/config.schema';
 import { CONFIG } from '../config/config.module';
 import { DomainError } from '../common/errors';
-import { keyGrants, presentedKey } from './api-keys';
+import { requireScope } from './api-keys';
 import { PUBLIC_KEY, SCOPE_KEY } from './scopes.decorator';
 
 /**
@@ -26,11 +26,7 @@ export class ApiKeyGuard implements CanActivate {
     const scope = this.reflector.getAllAndOverride<Scope>(SCOPE_KEY, targets);
     if (!scope) throw new DomainError('forbidden', 'this route declares no access scope');
     const req = context.switchToHttp().getRequest<Request>();
-    const key = presentedKey(req.headers);
-    if (!key) throw new DomainError('unauthorized', `an API key with the "${scope}" scope is required (Authorization: Bearer KEY)`);
-    if (!keyGrants(this.config.secrets.apiKeys, key, scope)) {
-      throw new DomainError('forbidden', `this API key does not have the "${scope}" scope`);
-    }
+    requireScope(this.config.secrets.apiKeys, req.headers, scope);
     return true;
   }
 }

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { DomainError } from '../common/errors';
 import type { Scope } from '../config/config.schema';
 
 /** Pulls an API key from `Authorization: Bearer`, `Authorization: Basic` (Segment write key as user name) or `X-API-Key`. */
@@ -20,12 +21,33 @@ export function presentedKey(headers: Record<string, string | string[] | undefin
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+/** Digests of the configured keys (a handful per process), computed once rather than on every request. */
+const configured = new Map<string, Buffer>();
+function configuredDigest(key: string): Buffer {
+  let d = configured.get(key);
+  if (!d) {
+    if (configured.size > 64) configured.clear();
+    configured.set(key, (d = digest(key)));
+  }
+  return d;
+}
+
 /** Constant-time check of a presented key against the key of a scope (admin passes every scope). */
 export function keyGrants(keys: Record<Scope, string>, presented: string, scope: Scope): boolean {
   const p = digest(presented);
-  const matches = (k: string) => timingSafeEqual(digest(k), p);
+  const matches = (k: string) => timingSafeEqual(configuredDigest(k), p);
   // Evaluate both comparisons so timing does not reveal which one matched.
   const scoped = matches(keys[scope]);
   const admin = matches(keys.admin);
   return scoped || admin;
+}
+
+/**
+ * The API-key check of a route that requires `scope` (the global guard's, also used by the
+ * raw ingestion listener): throws 401 when no key is presented, 403 when it lacks the scope.
+ */
+export function requireScope(keys: Record<Scope, string>, headers: Record<string, string | string[] | undefined>, scope: Scope): void {
+  const key = presentedKey(headers);
+  if (!key) throw new DomainError('unauthorized', `an API key with the "${scope}" scope is required (Authorization: Bearer KEY)`);
+  if (!keyGrants(keys, key, scope)) throw new DomainError('forbidden', `this API key does not have the "${scope}" scope`);
 }

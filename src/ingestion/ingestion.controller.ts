@@ -1,10 +1,15 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBasicAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/scopes.decorator';
-import { IngestionService, IngestResult } from './ingestion.service';
+import { ingestRoute } from './ingest-routes';
+import { IngestionService } from './ingestion.service';
 import { openApiSchemas } from './segment.openapi';
 
-/** Segment HTTP Tracking API: a Segment or RudderStack source can point here unchanged. */
+/**
+ * Segment HTTP Tracking API: a Segment or RudderStack source can point here unchanged. The
+ * plain form of these requests is served in front of Nest by ingestion-listener.ts (same
+ * work through `ingestRoute`); this controller answers the rest and documents the routes.
+ */
 @ApiTags('ingestion')
 @ApiBasicAuth('writeKey')
 @RequireScope('ingest')
@@ -18,7 +23,7 @@ export class IngestionController {
   @ApiBody({ schema: openApiSchemas.identify })
   @ApiResponse({ status: 200, description: 'Committed' })
   identify(@Body() body: unknown) {
-    return this.ingestion.ingestOne('identify', body).then(ok);
+    return ingestRoute(this.ingestion, 'identify', body);
   }
 
   @Post('group')
@@ -26,7 +31,7 @@ export class IngestionController {
   @ApiOperation({ summary: 'Create or update an account (group) and link the user to it' })
   @ApiBody({ schema: openApiSchemas.group })
   group(@Body() body: unknown) {
-    return this.ingestion.ingestOne('group', body).then(ok);
+    return ingestRoute(this.ingestion, 'group', body);
   }
 
   @Post('track')
@@ -34,7 +39,7 @@ export class IngestionController {
   @ApiOperation({ summary: 'Record a product usage event' })
   @ApiBody({ schema: openApiSchemas.track })
   track(@Body() body: unknown) {
-    return this.ingestion.ingestOne('track', body).then(ok);
+    return ingestRoute(this.ingestion, 'track', body);
   }
 
   @Post(['batch', 'import'])
@@ -42,10 +47,6 @@ export class IngestionController {
   @ApiOperation({ summary: 'Several messages at once; valid ones are kept, each rejected one is reported' })
   @ApiBody({ schema: openApiSchemas.batch })
   batch(@Body() body: unknown) {
-    return this.ingestion.ingestBatch(body).then(ok);
+    return ingestRoute(this.ingestion, 'batch', body);
   }
-}
-
-function ok(result: IngestResult) {
-  return { success: true, ...result };
 }

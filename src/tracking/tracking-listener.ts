@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { PinoLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { logRequest, mountInFront, writeJson, RawListenerContext } from '../common/raw-listener';
 import { requestId } from '../common/request-id';
 import { httpDuration } from '../ops/metrics';
 import { hitRequest, writeTrackingResponse } from './tracking-http';
@@ -40,12 +40,8 @@ export function fastHit(req: IncomingMessage): FastHit | null {
   return { kind, token };
 }
 
-export interface TrackingListenerDeps {
+export interface TrackingListenerDeps extends RawListenerContext {
   tracking: TrackingService;
-  /** The client address as Express resolves it (its `trust proxy` setting). */
-  clientIp(req: IncomingMessage): string | undefined;
-  /** Everything that is not a plain open or click: Nest (the Express app). */
-  next: RequestListener;
 }
 
 /**
@@ -79,49 +75,18 @@ async function serve(deps: TrackingListenerDeps, errors: Logger, req: IncomingMe
     const errorId = randomUUID();
     errors.error({ errorId, err, path: `/t/${kind}/…` }, `unhandled error ${errorId}`);
     if (!res.headersSent) {
-      const body = JSON.stringify({ error: { code: 'internal', message: 'internal error; report this error id', errorId } });
-      res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
+      writeJson(res, 500, { error: { code: 'internal', message: 'internal error; report this error id', errorId } });
     }
   }
   const seconds = (performance.now() - started) / 1000;
   httpDuration.observe({ method: req.method, route: ROUTES[kind], status: res.statusCode }, seconds);
-  logRequest(req, res, id, seconds);
-}
-
-/**
- * The line pino-http writes for a request through Nest, with the same request id and the
- * token hidden, written only when its level is on (no child logger per request).
- */
-function logRequest(req: IncomingMessage, res: ServerResponse, id: string, seconds: number): void {
-  const root = PinoLogger.root;
-  const level = res.statusCode >= 500 ? 'error' : 'info';
-  if (!root || !root.isLevelEnabled(level)) return;
-  root[level]({ req: { id, method: req.method, url: '/t/…' }, res: { statusCode: res.statusCode }, responseTime: Math.round(seconds * 1000) }, level === 'error' ? 'request errored' : 'request completed');
-}
-
-function getter(proto: object, name: string): (this: unknown) => unknown {
-  for (let p: object | null = proto; p; p = Object.getPrototypeOf(p)) {
-    const d = Object.getOwnPropertyDescriptor(p, name);
-    if (d?.get) return d.get;
-  }
-  throw new Error(`tracking listener: Express request has no "${name}" getter`);
+  logRequest(req, res, id, '/t/…', seconds);
 }
 
 /**
  * Puts the tracking listener in front of the Nest application's HTTP server (call before
- * `listen`). The client address comes from Express's own `req.ip` getter, so `trust proxy`
- * applies exactly as on routes served by Nest.
+ * `listen`).
  */
 export function mountTrackingListener(app: NestExpressApplication): void {
-  const server = app.getHttpServer() as Server;
-  const express = app.getHttpAdapter().getInstance() as { request: object };
-  const ip = getter(express.request, 'ip');
-  const clientIp = (req: IncomingMessage) => (ip.call({ app: express, headers: req.headers, socket: req.socket }) as string | undefined) ?? req.socket.remoteAddress;
-  const previous = server.listeners('request') as RequestListener[];
-  server.removeAllListeners('request');
-  const next: RequestListener = (req, res) => {
-    for (const listener of previous) listener(req, res);
-  };
-  server.on('request', trackingListener({ tracking: app.get(TrackingService), clientIp, next }));
+  mountInFront(app, (ctx) => trackingListener({ tracking: app.get(TrackingService), ...ctx }));
 }
