@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { describeException } from '../common/exception.filter';
 import { logRequest, mountInFront, writeJson, RawListenerContext } from '../common/raw-listener';
 import { requestId } from '../common/request-id';
 import { httpDuration } from '../ops/metrics';
@@ -71,12 +71,10 @@ async function serve(deps: TrackingListenerDeps, errors: Logger, req: IncomingMe
     const answer: TrackingResponse = kind === 'o' ? await deps.tracking.open(h) : await deps.tracking.click(h);
     writeTrackingResponse(res, answer);
   } catch (err) {
-    // As the exception filter answers an unexpected failure (e.g. the database is down).
-    const errorId = randomUUID();
-    errors.error({ errorId, err, path: `/t/${kind}/…` }, `unhandled error ${errorId}`);
-    if (!res.headersSent) {
-      writeJson(res, 500, { error: { code: 'internal', message: 'internal error; report this error id', errorId } });
-    }
+    // As the exception filter answers: 503 with Retry-After while the database is away, else
+    // a 500 with an error id (the logged path leaves the token out).
+    const answer = describeException(err, { path: `/t/${kind}/…`, contentType: undefined }, errors);
+    if (!res.headersSent) writeJson(res, answer.status, answer.body, answer.headers);
   }
   const seconds = (performance.now() - started) / 1000;
   httpDuration.observe({ method: req.method, route: ROUTES[kind], status: res.statusCode }, seconds);

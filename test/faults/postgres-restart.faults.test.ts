@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { engineHarness, EngineHarness, journey, send } from '../engine/engine-support';
+import { signToken } from '../../src/tracking/tokens';
 import { ROOT } from '../support/app';
 import { startSmtpSink, SmtpSink } from '../support/mail';
 import { isAlive, killHard, ServiceProcess, startDispatcherChild, startWorker } from '../support/processes';
@@ -11,8 +12,8 @@ import { OwnPostgres, startOwnPostgres } from './own-postgres';
  * backs two worker processes, one dispatcher process and the API in this process. While
  * MESSAGES messages are being delivered and events ingested over HTTP, the server is stopped
  * (pg_ctl stop -m fast) and started again. The processes must reconnect by themselves;
- * ingestion answers 503 while the database is away, never 500; every acknowledged event is
- * stored and enrolls its contact; every message is delivered exactly once.
+ * ingestion and tracking answer 503 while the database is away, never 500; every acknowledged
+ * event is stored and enrolls its contact, every answered open is recorded; every message is delivered exactly once.
  */
 const MESSAGES = envInt('FAULTS_PG_MESSAGES', 1000);
 const DOWN_MS = 3000;
@@ -26,7 +27,7 @@ describe('fault: PostgreSQL restarted mid-run', () => {
   beforeAll(async () => {
     pg = await startOwnPostgres();
     sink = await startSmtpSink(false, 'headers');
-    h = await engineHarness({ db: pg.db, now: new Date().toISOString(), env: { TEMPLATES_DIR: path.join(ROOT, 'templates') } });
+    h = await engineHarness({ db: pg.db, now: new Date().toISOString(), env: { TEMPLATES_DIR: path.join(ROOT, 'templates'), TRACKING_RATE_PER_MINUTE: '100000' } });
     const now = h.t.clock.now();
     await h.q(`INSERT INTO accounts (external_id, name, created_at, updated_at) SELECT 'a' || g, 'Account ' || g, $1, $1 FROM generate_series(1, 50) g`, [now]);
     await h.q(
@@ -83,6 +84,18 @@ describe('fault: PostgreSQL restarted mid-run', () => {
 
     expect(await waitFor(async () => sink.received.length >= MESSAGES / 4, 180_000, 50)).toBe(true);
     const atStop = sink.received.length;
+
+    // Opens of a sent message run throughout too, through the tracking listener.
+    const [opened] = await h.q<{ id: string; contact_id: string }>(`SELECT id::text, contact_id::text FROM messages WHERE status = 'sent' LIMIT 1`);
+    const pixel = `/t/o/${signToken(h.t.config.secrets.trackingKeys, { k: 'o', m: opened.id, r: opened.contact_id })}`;
+    const hits: Array<{ status: number; phase: string }> = [];
+    const track = (async () => {
+      while (ingesting) {
+        const res = await h.t.request('GET', pixel, { key: null }).catch(() => ({ status: 0 }));
+        hits.push({ status: res.status, phase });
+        await sleep(40);
+      }
+    })();
     phase = 'down';
     await pg.stop();
     await sleep(DOWN_MS);
@@ -90,13 +103,20 @@ describe('fault: PostgreSQL restarted mid-run', () => {
     phase = 'after';
     await sleep(4000);
     ingesting = false;
-    await ingest;
+    await Promise.all([ingest, track]);
 
     const ok = answers.filter((a) => a.status === 200);
     const statuses = tally(answers.map((a) => ({ s: a.status, n: 1 })), 's');
     expect(Object.keys(statuses).sort()).toEqual(['200', '503']);
     expect(answers.some((a) => a.phase === 'down' && a.status === 503)).toBe(true);
     expect(answers.some((a) => a.phase === 'after' && a.status === 200)).toBe(true);
+
+    // Tracking: 503 (never 500) while the database is away; every answered open recorded.
+    const hitStatuses = tally(hits.map((a) => ({ s: a.status, n: 1 })), 's');
+    expect(Object.keys(hitStatuses).sort()).toEqual(['200', '503']);
+    expect(hits.some((a) => a.phase === 'after' && a.status === 200)).toBe(true);
+    const [{ opens }] = await h.q(`SELECT count(*)::int AS opens FROM engagement_events WHERE message_id = $1 AND kind = 'open'`, [opened.id]);
+    expect(opens).toBe(hitStatuses['200']);
 
     // Everything finishes without anyone being restarted.
     const acknowledgedUsers = new Set(ok.map((a) => a.user));
@@ -134,6 +154,7 @@ describe('fault: PostgreSQL restarted mid-run', () => {
       duplicates: [...got.values()].filter((a) => a.copies > 1).length,
       lost: rows.length - got.size,
       ingestion: { requests: answers.length, ...Object.fromEntries(Object.entries(statuses).map(([k, v]) => [`http${k}`, v])), acknowledged: ok.length, acknowledgedLost: ok.filter((a) => !stored.has(a.messageId)).length },
+      tracking: { requests: hits.length, ...Object.fromEntries(Object.entries(hitStatuses).map(([k, v]) => [`http${k}`, v])) },
       eventEnrollments: signalled.size,
       seconds: Math.round((Date.now() - began) / 1000),
     });
