@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Db, isRetryable, Tx } from '../database/db';
-import { GroupCommit } from './group-commit';
+import { GroupCommit } from '../database/group-commit';
 import { ingestStatements } from '../ops/metrics';
 import type { AccountFields, ContactFields } from './segment-mapping';
 import type { NormalizedMessage } from './normalize';

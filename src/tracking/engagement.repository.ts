@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
-import { Grouped } from '../database/grouped';
+import { GroupCommit } from '../database/group-commit';
 
 /** What tracking needs to know about a message (cached: none of it changes once sent). */
 export interface MessageMeta {
@@ -90,8 +90,9 @@ const HIT_COLUMNS: Array<[string, string]> = [
 const INSERT_HITS = `INSERT INTO engagement_events (${HIT_COLUMNS.map(([name]) => name).join(', ')})
   SELECT * FROM unnest(${HIT_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})`;
 
-/** Hits per INSERT and messages per lookup, at most. */
-const MAX_GROUP = 500;
+/** One statement in flight; hits per INSERT and messages per lookup, at most. */
+const GROUPS = { maxInFlight: 1, maxItems: 500 };
+const one = () => 1;
 
 const MESSAGE_META = `SELECT m.id::text, m.contact_id::text, m.account_id::text, m.to_email, m.category, m.sent_at, coalesce(c.locale, m.locale) AS locale
   FROM messages m LEFT JOIN contacts c ON c.id = m.contact_id WHERE m.id = ANY($1::bigint[])`;
@@ -104,15 +105,15 @@ export class EngagementRepository {
    * together in the next multi-row INSERT, so under load one commit carries many hits,
    * and each caller still waits for the commit of its own hit.
    */
-  private readonly hits = new Grouped<HitInsert, void>((events) => this.insertHits(events), MAX_GROUP);
+  private readonly hits = new GroupCommit<HitInsert, void>((events) => this.insertHits(events), one, GROUPS);
   /** Message facts for hits whose message is not cached yet: one lookup for many. */
-  private readonly lookups = new Grouped<string, MessageMeta | null>((ids) => this.messages(ids), MAX_GROUP);
+  private readonly lookups = new GroupCommit<string, MessageMeta | null>((ids) => this.messages(ids), one, GROUPS);
 
   constructor(private readonly db: Db) {}
 
   /** Records one open or click and resolves once it is committed. */
   recordHit(event: HitInsert): Promise<void> {
-    return this.hits.add(event);
+    return this.hits.submit(event);
   }
 
   /**
@@ -134,7 +135,7 @@ export class EngagementRepository {
   /** The message's facts (null: no such message); concurrent callers share one lookup. */
   message(id: string): Promise<MessageMeta | null> {
     if (!/^\d{1,18}$/.test(id)) return Promise.resolve(null);
-    return this.lookups.add(id);
+    return this.lookups.submit(id);
   }
 
   private async messages(ids: string[]): Promise<Array<MessageMeta | null>> {

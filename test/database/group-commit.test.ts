@@ -1,4 +1,4 @@
-import { GroupCommit } from '../../src/ingestion/group-commit';
+import { GroupCommit } from '../../src/database/group-commit';
 
 /**
  * The group-commit queue on its own, with a write function we control: which requests share

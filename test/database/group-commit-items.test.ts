@@ -1,28 +1,29 @@
-import { Grouped } from '../../src/database/grouped';
+import { GroupCommit } from '../../src/database/group-commit';
 
-/** A Grouped whose work is released by hand, recording the groups it was given. */
+/** Single items through a GroupCommit (one statement in flight, as tracking uses it) whose work is released by hand, recording the groups it was given. */
 function manual(max: number) {
   const groups: number[][] = [];
   const pending: Array<{ resolve(): void; reject(err: Error): void }> = [];
-  const grouped = new Grouped<number, string>(
+  const grouped = new GroupCommit<number, string>(
     (items) =>
       new Promise<string[]>((resolve, reject) => {
         groups.push(items);
         pending.push({ resolve: () => resolve(items.map((i) => `done ${i}`)), reject });
       }),
-    max,
+    () => 1,
+    { maxInFlight: 1, maxItems: max },
   );
   return { grouped, groups, pending };
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('Grouped (group commit of single items)', () => {
+describe('GroupCommit of single items, one statement in flight', () => {
   it('runs a lone item at once, and items arriving meanwhile together in the next group, one group in flight', async () => {
     const { grouped, groups, pending } = manual(100);
-    const first = grouped.add(1);
+    const first = grouped.submit(1);
     expect(groups).toEqual([[1]]);
-    const later = [2, 3, 4].map((i) => grouped.add(i));
+    const later = [2, 3, 4].map((i) => grouped.submit(i));
     await tick();
     expect(groups).toEqual([[1]]); // nothing else starts while the first group is in flight
     pending[0].resolve();
@@ -35,9 +36,9 @@ describe('Grouped (group commit of single items)', () => {
 
   it('settles an item only with its own group: a failed group rejects its items alone', async () => {
     const { grouped, groups, pending } = manual(100);
-    const a = grouped.add(1);
+    const a = grouped.submit(1);
     const settled: string[] = [];
-    const b = grouped.add(2).then(
+    const b = grouped.submit(2).then(
       (v) => settled.push(v),
       (e: Error) => settled.push(e.message),
     );
@@ -53,7 +54,7 @@ describe('Grouped (group commit of single items)', () => {
 
   it('puts at most `max` items in a group', async () => {
     const { grouped, groups, pending } = manual(2);
-    const all = [1, 2, 3, 4, 5].map((i) => grouped.add(i));
+    const all = [1, 2, 3, 4, 5].map((i) => grouped.submit(i));
     for (let g = 0; g < 3; g++) {
       await tick();
       pending[g].resolve();
