@@ -54,7 +54,7 @@ export class ConditionCompileError extends Error {}
 
 /**
  * A parameterised SQL boolean expression that is never NULL: each predicate over a
- * missing value is false (COALESCE), so `not` behaves exactly like the in-memory
+ * missing value is false (COALESCE or IS TRUE), so `not` behaves exactly like the in-memory
  * evaluator. Every literal, event name, trait key, template and journey key is a bind
  * parameter; identifiers come only from the fixed field tables.
  */
@@ -81,14 +81,14 @@ export function compileConditionSql(cond: Condition, ref: ConditionRef, params: 
       const type = valueTypeFor(cond.left, t);
       const expr = operandSql(cond.left, type, ref, params, today);
       const arr = params.add(cond.values.map((v) => (type === 'number' ? Number(v) : type === 'boolean' ? Boolean(v) : String(v))), `${sqlType(type)}[]`);
-      return `COALESCE(${cast(expr, type)} = ANY(${arr}), false)`;
+      return falseIfNull(`${cast(expr, type)} = ANY(${arr})`, cond.left);
     }
     case 'compare': {
       if (isOperandRight(cond.right)) {
         const l = operandSql(cond.left, 'number', ref, params, today);
         const r = operandSql(cond.right.operand, 'number', ref, params, today);
         const scaled = cond.right.factor === undefined ? `(${r})::float8` : `(${r})::float8 * ${params.add(cond.right.factor, 'float8')}`;
-        return `COALESCE((${l})::float8 ${sqlOp(cond.op)} ${scaled}, false)`;
+        return falseIfNull(`(${l})::float8 ${sqlOp(cond.op)} ${scaled}`, cond.left, cond.right.operand);
       }
       const type = valueTypeFor(cond.left, literalType(cond.right));
       if ((type === 'text' || type === 'boolean') && cond.op !== '=' && cond.op !== '!=') {
@@ -98,7 +98,7 @@ export function compileConditionSql(cond: Condition, ref: ConditionRef, params: 
       const zeroTest =
         left.kind === 'signal' && left.signal.kind === 'event_count' && ZERO_TESTS[cond.op] === cond.right && !(ref.subject === 'account' && left.signal.of === 'contact');
       const expr = zeroTest && left.kind === 'signal' && left.signal.kind === 'event_count' ? countForZeroTest(left.signal, ref, params, today) : operandSql(left, type, ref, params, today);
-      return `COALESCE(${cast(expr, type)} ${sqlOp(cond.op)} ${params.add(cond.right, sqlType(type))}, false)`;
+      return falseIfNull(`${cast(expr, type)} ${sqlOp(cond.op)} ${params.add(cond.right, sqlType(type))}`, left);
     }
     case 'occurred': {
       const of = cond.of;
@@ -116,6 +116,18 @@ export function compileConditionSql(cond: Condition, ref: ConditionRef, params: 
 }
 
 const sqlOp = (op: CompareOp) => (op === '!=' ? '<>' : op);
+
+/**
+ * A predicate that is false where SQL says NULL. Over account and contact fields, `(p) IS
+ * TRUE`: the planner estimates it from the column's statistics, where `COALESCE(p, false)`
+ * gets a flat half — with that guess, a trigger statement whose audience is one account in
+ * nine scanned every contact instead of the audience's accounts and their contacts by index.
+ * Over signals, health and traits (computed, no statistics) the COALESCE stays: its flat half
+ * keeps plans that expect many rows, where IS TRUE would guess a handful.
+ */
+function falseIfNull(predicate: string, ...operands: Operand[]): string {
+  return operands.every((o) => o.kind === 'account' || o.kind === 'contact') ? `(${predicate}) IS TRUE` : `COALESCE(${predicate}, false)`;
+}
 
 function literalType(v: Scalar): ValueType {
   return typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'boolean' : 'text';

@@ -168,7 +168,9 @@ export function conditionTriggerStatement(journey: Journey, versionId: string, n
       ctes: [
         `holds AS MATERIALIZED (${holds})`,
         `gone AS (DELETE FROM trigger_state t WHERE t.journey_key = ${j} AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.subject_id = t.subject_id))`,
-        `newly AS MATERIALIZED (SELECT h.* FROM holds h WHERE NOT EXISTS (SELECT 1 FROM trigger_state t WHERE t.journey_key = ${j} AND t.subject_id = h.subject_id))`,
+        // In subject order: the trigger state's and the enrollments' (journey, subject) indexes then
+        // take the rows in key order (appends to the rightmost leaf, no descent per row).
+        `newly AS MATERIALIZED (SELECT h.* FROM holds h WHERE NOT EXISTS (SELECT 1 FROM trigger_state t WHERE t.journey_key = ${j} AND t.subject_id = h.subject_id) ORDER BY h.subject_id)`,
         `remembered AS (INSERT INTO trigger_state (journey_key, subject_id, since) SELECT ${j}, subject_id, ${at} FROM newly)`,
       ],
       candidates: `SELECT * FROM newly`,

@@ -219,4 +219,21 @@ describe('engine: triggers, re-entry and goals', () => {
     h.t.clock.advance(60_000);
     expect(idle(await h.triggers.evaluateConditions(true))).toBe(1);
   });
+
+  it('a condition pass enters its subjects in subject order, whatever order the audience is read in', async () => {
+    // The trigger state's and the enrollments' (journey, subject) indexes then take the rows in key order.
+    const now = h.t.clock.now();
+    const [a] = await h.q(`INSERT INTO accounts (external_id, name, phase, created_at, updated_at) VALUES ('order', 'order', 'renewal', $1, $1) RETURNING id`, [now]);
+    // Stored in descending id order: a scan in storage order reads them backwards.
+    await h.q(
+      `INSERT INTO contacts (id, external_id, account_id, consent_marketing, created_at, updated_at)
+       SELECT 900000 - g, 'order-' || g, $1, true, $2, $2 FROM generate_series(1, 40) g`,
+      [a.id, now],
+    );
+    await h.load(journey({ key: 'ordered', audience: cond('account.phase = renewal'), trigger: { type: 'condition', condition: cond('count(login, 3d) = 0') }, steps: [{ id: 'bye', type: 'exit' }] }));
+    const runs = await h.triggers.evaluateConditions();
+    expect(runs.find((r) => r.journey === 'ordered')).toMatchObject({ enrolled: 40, candidates: 40 });
+    const subjects = (await h.q(`SELECT subject_id FROM enrollments WHERE journey_key = 'ordered' ORDER BY id`)).map((r) => Number(r.subject_id));
+    expect(subjects).toEqual(Array.from({ length: 40 }, (_, i) => 900000 - 40 + i));
+  });
 });
