@@ -232,7 +232,7 @@ export const WRITE_SQL = {
  * printf and parses it back; below 1e15 both give the same digits. The others go through
  * `roundedNumeric`.
  */
-function roundedText(x: string, digits: number): string {
+export function roundedText(x: string, digits: number): string {
   return `CASE WHEN ${x} = trunc(${x}) AND abs(${x}) < 1e15 THEN ${x}::int8::text || '.${'0'.repeat(digits)}' ELSE ${roundedNumeric(x, digits)}::text END`;
 }
 
@@ -245,7 +245,7 @@ function roundedText(x: string, digits: number): string {
  * decimal give the same integer, which is then scaled exactly in numeric. Near a half (and
  * outside that range) the numeric path decides, as before.
  */
-function roundedNumeric(x: string, digits: number): string {
+export function roundedNumeric(x: string, digits: number): string {
   const scale = `${10 ** digits}::float8`;
   const unit = `0.${'0'.repeat(digits - 1)}1`;
   return `CASE WHEN ${x} >= 0::float8 AND ${x} < 1e4::float8 AND abs(${x} * ${scale} - floor(${x} * ${scale}) - 0.5::float8) > 1e-5::float8
