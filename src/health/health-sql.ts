@@ -172,9 +172,10 @@ export function stageSql(model: HealthModel, today: string, now: Date): Recomput
  */
 export function scoredSql(model: HealthModel): RecomputeSql {
   const p = new SqlParams();
-  // The components' JSON is written as text and parsed once: jsonb_build_object would turn each
-  // of the 28 numbers to text and back on its own (most of the scoring time). The text holds
-  // the same numerals (numeric_out, float8out) that jsonb_build_object would store.
+  // The components' JSON is written as text and stored as json (checked, not parsed into
+  // jsonb: nothing queries inside it). jsonb_build_object would turn each of the 28 numbers to
+  // text and back on its own. The text holds the numerals jsonb_build_object would give
+  // (numeric_out of the rounded values, float8out of the weights).
   const componentJson = model.components
     .map((c, i) => {
       const head = p.add(`${i ? ', ' : '{'}${JSON.stringify(c.name)}: {"value": `, 'text');
@@ -186,8 +187,8 @@ export function scoredSql(model: HealthModel): RecomputeSql {
     sql: `
     SELECT s.account_id, s.profile, s.score,
            CASE WHEN s.score >= s.green THEN 'green' WHEN s.score >= s.yellow THEN 'yellow' ELSE 'red' END AS band,
-           concat(${componentJson}, '}')::jsonb AS components, s.has_current, s.has_snapshot
-      FROM (SELECT st.*, round((CASE WHEN total > 0 THEN total_points / total ELSE 0 END)::numeric, 2) AS score FROM health_stage st) s`,
+           concat(${componentJson}, '}')::json AS components, s.has_current, s.has_snapshot
+      FROM (SELECT st.*, ${roundedNumeric('(CASE WHEN total > 0 THEN total_points / total ELSE 0 END)', 2)} AS score FROM health_stage st) s`,
     params: p.values,
   };
 }
@@ -217,7 +218,7 @@ export const WRITE_SQL = {
     UPDATE health_snapshots d SET score = s.score, band = s.band, profile = s.profile, components = s.components, computed_at = $1::timestamptz
       FROM health_scratch s
      WHERE d.account_id = s.account_id AND d.day = $2::date AND s.has_snapshot
-       AND (d.score, d.band, d.profile, d.components) IS DISTINCT FROM (s.score, s.band, s.profile, s.components)`,
+       AND (d.score, d.band, d.profile, d.components::text) IS DISTINCT FROM (s.score, s.band, s.profile, s.components::text)`,
   insertSnapshots: `
     INSERT INTO health_snapshots (account_id, day, score, band, profile, components, computed_at)
     SELECT s.account_id, $2::date, s.score, s.band, s.profile, s.components, $1::timestamptz
@@ -228,10 +229,27 @@ export const WRITE_SQL = {
 /**
  * `round(x::numeric, digits)::text` for a float8 `x`. Whole numbers (days, counts, flat
  * points: most values) skip the float-to-numeric conversion, which formats the double with
- * printf and parses it back; below 1e15 both give the same digits.
+ * printf and parses it back; below 1e15 both give the same digits. The others go through
+ * `roundedNumeric`.
  */
-function roundedText(x: string, digits: number): string {
-  return `CASE WHEN ${x} = trunc(${x}) AND abs(${x}) < 1e15 THEN ${x}::int8::text || '.${'0'.repeat(digits)}' ELSE round(${x}::numeric, ${digits})::text END`;
+export function roundedText(x: string, digits: number): string {
+  return `CASE WHEN ${x} = trunc(${x}) AND abs(${x}) < 1e15 THEN ${x}::int8::text || '.${'0'.repeat(digits)}' ELSE ${roundedNumeric(x, digits)}::text END`;
+}
+
+/**
+ * `round(x::numeric, digits)` for a float8 `x` (the same value and scale), without the
+ * float-to-numeric conversion (printf of 15 significant digits, parsed back: the costliest
+ * step of the components' JSON) where it cannot change the result: for 0 <= x < 10^4 the
+ * 15-digit decimal differs from x by less than 5e-7 in units of the last kept digit, so when
+ * x scaled is not within 10^-5 of a half, rounding x in floating point and rounding its
+ * decimal give the same integer, which is then scaled exactly in numeric. Near a half (and
+ * outside that range) the numeric path decides, as before.
+ */
+export function roundedNumeric(x: string, digits: number): string {
+  const scale = `${10 ** digits}::float8`;
+  const unit = `0.${'0'.repeat(digits - 1)}1`;
+  return `CASE WHEN ${x} >= 0::float8 AND ${x} < 1e4::float8 AND abs(${x} * ${scale} - floor(${x} * ${scale}) - 0.5::float8) > 1e-5::float8
+    THEN floor(${x} * ${scale} + 0.5::float8)::int8::numeric * ${unit} ELSE round(${x}::numeric, ${digits}) END`;
 }
 
 /** An aggregate over the rows where `condition` holds (all of them for `true`). */
