@@ -37,22 +37,14 @@ export function composeMime(mail: MimeParts, o: MimeOptions = {}): Buffer {
   if (head === null) return composeMimeByNodes(mail, o);
   const { text, boundary } = head;
   const b = `--${boundary}`;
-  const textBytes = Buffer.from(mail.text, 'utf8');
-  const htmlBytes = Buffer.from(mail.html, 'utf8');
   const textHead = partHeaders('text/plain', NON_ASCII.test(mail.text));
   const htmlHead = partHeaders('text/html; charset=utf-8', NON_ASCII.test(mail.html));
-  // head CRLF CRLF b CRLF textHead CRLF CRLF text64 CRLF b CRLF htmlHead CRLF CRLF html64 CRLF b "--" CRLF
+  // All ASCII from here on: written as latin1, one byte per character.
+  const rest = `\r\n\r\n${b}\r\n${textHead}\r\n\r\n${base64Lines(mail.text)}\r\n${b}\r\n${htmlHead}\r\n\r\n${base64Lines(mail.html)}\r\n${b}--\r\n`;
   const headLen = Buffer.byteLength(text, 'utf8');
-  const bLen = b.length; // ASCII
-  const size = headLen + 4 + bLen + 2 + textHead.length + 4 + base64Size(textBytes.length) + 2 + bLen + 2 + htmlHead.length + 4 + base64Size(htmlBytes.length) + 2 + bLen + 4;
-  const out = Buffer.allocUnsafe(size);
-  let pos = out.write(text, 0, 'utf8');
-  pos = ascii(out, pos, `\r\n\r\n${b}\r\n${textHead}\r\n\r\n`);
-  pos = writeBase64Lines(textBytes, out, pos);
-  pos = ascii(out, pos, `\r\n${b}\r\n${htmlHead}\r\n\r\n`);
-  pos = writeBase64Lines(htmlBytes, out, pos);
-  pos = ascii(out, pos, `\r\n${b}--\r\n`);
-  if (pos !== size) throw new Error(`composeMime: wrote ${pos} bytes of ${size}`);
+  const out = Buffer.allocUnsafe(headLen + rest.length);
+  out.write(text, 0, 'utf8');
+  out.write(rest, headLen, 'latin1');
   return out;
 }
 
@@ -189,33 +181,18 @@ function nextBaseBoundary(): string {
   return processBoundary + boundaryCounter.toString(16).padStart(8, '0');
 }
 
-function ascii(out: Buffer, pos: number, s: string): number {
-  return pos + out.write(s, pos, 'latin1');
-}
+/** Where text is encoded to UTF-8 on its way to base64 (kept between messages: no buffer per part). */
+let scratch = Buffer.allocUnsafeSlow(64 * 1024);
 
-/** Bytes of base64 in lines of 76 characters with CRLF between lines (RFC 2045). */
-function base64Size(n: number): number {
-  const len = 4 * Math.ceil(n / 3);
-  return len ? len + 2 * (Math.ceil(len / 76) - 1) : 0;
-}
-
-/** Writes base64 of `src` in lines of 76 characters (RFC 2045), CRLF between lines; answers the new position. */
-function writeBase64Lines(src: Buffer, out: Buffer, pos: number): number {
-  const b64 = src.toString('base64');
-  const len = b64.length;
-  for (let k = 0; k < len; k += 76) {
-    if (k) {
-      out[pos++] = 13;
-      out[pos++] = 10;
-    }
-    pos += out.write(k + 76 < len ? b64.substring(k, k + 76) : b64.substring(k), pos, 'latin1');
-  }
-  return pos;
-}
-
-/** Base64 of the UTF-8 bytes in lines of 76 characters, as a string (the reference path). */
+/** Base64 of the UTF-8 bytes in lines of 76 characters (RFC 2045), CRLF between lines. */
 function base64Lines(s: string): string {
-  const b64 = Buffer.from(s, 'utf8').toString('base64');
+  let b64: string;
+  if (3 * s.length > 4 * 1024 * 1024) b64 = Buffer.from(s, 'utf8').toString('base64'); // not kept
+  else {
+    if (scratch.length < 3 * s.length) scratch = Buffer.allocUnsafeSlow(3 * s.length);
+    b64 = scratch.toString('base64', 0, scratch.write(s, 0, 'utf8'));
+  }
+  if (b64.length <= 76) return b64;
   const lines: string[] = [];
   for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
   return lines.join('\r\n');
