@@ -18,9 +18,11 @@ export class TemplatesMessageRenderer extends MessageRenderer {
     super();
   }
 
-  async render(input: RenderInput, _links: MessageLinks): Promise<RenderedEmail> {
-    // The factory signs the same unsubscribe token the dispatcher puts in List-Unsubscribe.
+  async render(input: RenderInput, links: MessageLinks): Promise<RenderedEmail> {
     const builder = this.links.forMessage(input.id, input.contactId);
+    // The dispatcher has signed this message's unsubscribe token already (for List-Unsubscribe):
+    // the body links to that same URL (the builder would sign the same payload again).
+    builder.unsubscribe = () => links.unsubscribeUrl;
     const context = input.context as unknown as RenderContext;
     const r = input.templateVersion
       ? await this.templates.renderVersion(input.templateVersion, input.locale, context, builder)

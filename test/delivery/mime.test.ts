@@ -1,6 +1,6 @@
 import { simpleParser } from 'mailparser';
 import * as nodemailer from 'nodemailer';
-import { composeMime, MimeParts } from '../../src/delivery/mime';
+import { composeMime, composeMimeByNodes, MimeParts } from '../../src/delivery/mime';
 
 /** What nodemailer's own composer writes for the same message (the options the transport used before composeMime). */
 async function nodemailerComposed(mail: MimeParts, date: Date, baseBoundary: string): Promise<Buffer> {
@@ -29,6 +29,36 @@ describe('composeMime', () => {
     const ours = composeMime(ja, { date, baseBoundary: 'fixedboundary01' });
     const theirs = await nodemailerComposed(ja, date, 'fixedboundary01');
     expect(ours.toString('utf8')).toBe(theirs.toString('utf8'));
+  });
+
+  it('writes what the MimeNode assembly writes for varied messages (the fast header path against nodemailer\'s nodes)', () => {
+    const date = new Date('2026-11-22T09:30:00Z');
+    const prepared = ja.headers['List-Unsubscribe'];
+    const variants: Array<[string, Partial<MimeParts>]> = [
+      ['as sent', { headers: { ...ja.headers, 'List-Unsubscribe': { prepared: true, value: `<https://touchline.example/u/t>,\r\n <mailto:u@touchline.example?subject=unsubscribe%20t>` } } }],
+      ['ASCII subject and parts', { subject: 'We miss you', text: 'Hello Ken\n.\nbye', html: '<p>Hello Ken</p>' }],
+      ['empty subject (left out) and empty parts', { subject: '', text: '', html: '' }],
+      ['a long ASCII subject (folded)', { subject: 'word '.repeat(40).trim() }],
+      ['operational: no List-Unsubscribe', { headers: { 'X-Touchline-Message-Id': '7' } }],
+      ['lower-case header names (normalised)', { headers: { 'x-touchline-message-id': '8', 'list-unsubscribe-post': 'List-Unsubscribe=One-Click', 'List-Unsubscribe': prepared } }],
+      ['a plain ASCII sender name', { from: 'Touchline <team@touchline.example>' }],
+      ['a quoted sender name with a comma', { from: '"Team, Touchline" <team@touchline.example>' }],
+      ['To with a name and upper case', { to: 'Ken Mori <Ken.Mori@Example.COM>' }],
+      ['To with an international domain', { to: 'ken@jõgeva.ee' }],
+      ['To with dots and plus', { to: 'ken.mori+tl@mail.bench-1.example' }],
+      ['To with a doubled dot (quoted)', { to: 'ken..mori@bench.example' }],
+      ['a header the fast path leaves to MimeNode', { headers: { ...ja.headers, 'Reply-To': 'Support <help@touchline.example>', References: 'a@b c@d' } }],
+      ['a caller header named like one of ours', { headers: { ...ja.headers, Subject: 'shadowed' } }],
+    ];
+    for (const [what, change] of variants) {
+      const mail = { ...ja, ...change } as MimeParts;
+      const fast = composeMime(mail, { date, baseBoundary: '0123456789abcdef' }).toString('utf8');
+      expect({ what, mime: fast }).toEqual({ what, mime: composeMimeByNodes(mail, { date, baseBoundary: '0123456789abcdef' }).toString('utf8') });
+    }
+    // Without a given boundary, each message gets its own.
+    const [a, b] = [composeMime(ja), composeMime(ja)].map((m) => /boundary="([^"]+)"/.exec(m.toString('utf8'))![1]);
+    expect(a).toMatch(/^--_NmP-[0-9a-f]{16}-Part_1$/);
+    expect(a).not.toBe(b);
   });
 
   it('round-trips every part and header through a MIME parser, ASCII-only parts included (base64 too)', async () => {

@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { Db } from '../../src/database/db';
 import { Dispatcher } from '../../src/delivery/dispatcher';
+import { MessageRenderer } from '../../src/delivery/message-renderer';
 import { OutboxService } from '../../src/delivery/outbox.service';
+import { TemplatesService } from '../../src/templates/templates.service';
 import { RenderContextBuilder } from '../../src/templates/render-context.builder';
 import { startTestApp, TestApp } from '../support/app';
 import { drain, seedContacts, SmtpSink, startSmtpSink } from './support';
@@ -42,6 +44,16 @@ describe('delivery with the real templates', () => {
     const header = /^List-Unsubscribe: <([^>]+)>/m.exec(got.raw)![1];
     expect(header).toMatch(/^https:\/\/touchline\.test\/u\//);
     expect(got.mail.html).toContain(header);
+  });
+
+  it('links the body to the unsubscribe URL the dispatcher signed for List-Unsubscribe (it is not signed again)', async () => {
+    const context = t.app.get(TemplatesService).sample('en') as unknown as Record<string, unknown>;
+    const given = 'https://touchline.test/u/given-by-the-dispatcher';
+    const email = await t.app.get(MessageRenderer).render({ id: '42', contactId: '7', accountId: null, toEmail: 'ken@example.com', template: 'adoption-we-miss-you', templateVersion: null, locale: 'en', category: 'marketing', context }, { unsubscribeUrl: given });
+    expect(email.html).toContain(given);
+    expect(email.html.match(/https:\/\/touchline\.test\/u\/[^"'\s<]+/g)?.every((u) => u === given)).toBe(true);
+    // The other links are still this message's signed ones.
+    expect(email.html).toMatch(/https:\/\/touchline\.test\/t\/c\/[\w-]+\.[\w-]+\.[\w-]+/);
   });
 });
 
