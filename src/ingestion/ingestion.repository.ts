@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Db, isRetryable, Tx } from '../database/db';
 import { GroupCommit } from '../database/group-commit';
 import { ingestStatements } from '../ops/metrics';
+import { INSERT_EVENTS_DEDUPLICATING, INSERT_EVENTS_PLAIN } from './events-statement';
 import type { AccountFields, ContactFields } from './segment-mapping';
 import type { NormalizedMessage } from './normalize';
 
@@ -44,21 +45,22 @@ export class IngestionRepository {
 
   /**
    * One statement, autocommitted; run again on deadlock or serialization failure. It first
-   * runs as a plain insert (no speculative insertion: less WAL and CPU per event); if a
-   * concurrent statement commits one of its messageIds first, the insert fails whole on the
-   * unique key and runs again with ON CONFLICT DO NOTHING.
+   * runs as the plain statement (no per-row lookup of the messageId, no speculative
+   * insertion: less CPU and WAL per event); if a messageId is already stored, repeated in
+   * the group, or committed first by a concurrent statement, it fails whole on the unique
+   * key and runs again as the deduplicating statement.
    */
   private async writeEventsRetrying(requests: EventsRequest[]): Promise<WriteResult[]> {
     const plain: Tx = { query: (sql, params) => this.db.query(sql, params) };
     ingestStatements.inc({ count: 'statements' });
     ingestStatements.inc({ count: 'requests' }, requests.length);
-    let onConflict = false;
+    let deduplicate = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.writeEvents(plain, requests, onConflict);
+        return await this.writeEvents(plain, requests, deduplicate);
       } catch (err) {
-        if (!onConflict && sqlState(err) === '23505') {
-          onConflict = true;
+        if (!deduplicate && sqlState(err) === '23505') {
+          deduplicate = true;
           continue;
         }
         if (!isRetryable(err) || attempt >= 3) throw err;
@@ -227,86 +229,27 @@ export class IngestionRepository {
 
   /**
    * Raw events and their rollups in ONE statement (one round trip, one commit) for several
-   * requests at once (group commit): people are resolved by external id inside the
-   * statement (stubs created for unknown ones), events inserted (a re-sent messageId is
-   * skipped; within the statement the first occurrence wins, in request order), and the
-   * rollups of exactly the inserted rows upserted in key order. Returns one result per
-   * request. The rows travel as one JSON array (serialised natively, parsed once by jsonb).
+   * requests at once (group commit); see events-statement.ts. `deduplicate` false: the plain
+   * statement, prepared once per connection, which fails whole (23505) if any messageId is
+   * already stored or repeated; true: the statement that skips those (a re-sent messageId is
+   * answered as a duplicate; within the statement the first occurrence wins, in request
+   * order). Returns one result per request. The rows travel as one JSON array (serialised
+   * natively, parsed once by jsonb).
    */
-  private async writeEvents(tx: Tx, requests: EventsRequest[], onConflict: boolean): Promise<WriteResult[]> {
+  private async writeEvents(tx: Tx, requests: EventsRequest[], deduplicate: boolean): Promise<WriteResult[]> {
     const rows: unknown[] = [];
     requests.forEach(({ messages }, req) => {
       for (const m of messages) {
         rows.push([m.messageId, m.type, m.event ?? null, m.properties, m.occurredAt.toISOString(), m.userId ?? null, m.groupId ?? null, m.anonymousId ?? null, req + 1]);
       }
     });
-    const result = await tx.query<{ req: number; inserted: number }>(
-      `WITH input AS (
-         SELECT r->>0 AS message_id, r->>1 AS type, r->>2 AS name, r->3 AS properties, (r->>4)::timestamptz AS occurred_at,
-                r->>5 AS user_id, r->>6 AS group_id, r->>7 AS anonymous_id, (r->>8)::int AS req, ord,
-                ($2::timestamptz[])[(r->>8)::int] AS received_at
-           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(r, ord)
-       ), known_c AS (
-         SELECT c.id, c.external_id, c.account_id FROM contacts c
-          WHERE c.external_id = ANY(ARRAY(SELECT DISTINCT user_id FROM input WHERE user_id IS NOT NULL))
-       ), new_c AS (
-         INSERT INTO contacts AS c (external_id, created_at, updated_at)
-         SELECT i.user_id, min(i.received_at), min(i.received_at) FROM input i
-          WHERE i.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM known_c k WHERE k.external_id = i.user_id)
-          GROUP BY 1 ORDER BY 1
-         ON CONFLICT (external_id) DO UPDATE SET updated_at = c.updated_at
-         RETURNING c.id, c.external_id, c.account_id
-       ), cs AS (
-         SELECT * FROM known_c UNION ALL SELECT * FROM new_c
-       ), known_a AS (
-         SELECT a.id, a.external_id FROM accounts a
-          WHERE a.external_id = ANY(ARRAY(SELECT DISTINCT group_id FROM input WHERE group_id IS NOT NULL))
-       ), new_a AS (
-         INSERT INTO accounts AS a (external_id, created_at, updated_at)
-         SELECT i.group_id, min(i.received_at), min(i.received_at) FROM input i
-          WHERE i.group_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM known_a k WHERE k.external_id = i.group_id)
-          GROUP BY 1 ORDER BY 1
-         ON CONFLICT (external_id) DO UPDATE SET updated_at = a.updated_at
-         RETURNING a.id, a.external_id
-       ), acs AS (
-         SELECT * FROM known_a UNION ALL SELECT * FROM new_a
-       ), fresh AS (
-         -- Not stored yet; within the statement the first occurrence of a messageId (in input order) wins.
-         SELECT DISTINCT ON (i.message_id) i.* FROM input i
-          WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.message_id = i.message_id)
-          ORDER BY i.message_id, i.ord
-       ), ins AS (
-         INSERT INTO events (message_id, type, name, properties, occurred_at, received_at, account_id, contact_id, anonymous_id)
-         SELECT i.message_id, i.type, i.name, i.properties, i.occurred_at, i.received_at, COALESCE(acs.id, cs.account_id), cs.id, i.anonymous_id
-           FROM fresh i LEFT JOIN cs ON cs.external_id = i.user_id LEFT JOIN acs ON acs.external_id = i.group_id
-          ORDER BY i.ord
-         ${onConflict ? 'ON CONFLICT (message_id) DO NOTHING' : ''}
-         RETURNING message_id, type, name, occurred_at, received_at, account_id, contact_id
-       ), agg AS (
-         SELECT COALESCE(account_id, 0) AS account_id, name AS event, (occurred_at AT TIME ZONE 'UTC')::date AS day,
-                COALESCE(contact_id, 0) AS contact_id, count(*)::int AS n, min(occurred_at) AS first_at, max(occurred_at) AS last_at,
-                min(received_at) AS seen_at
-           FROM ins WHERE type = 'track' AND (account_id IS NOT NULL OR contact_id IS NOT NULL)
-          GROUP BY 1, 2, 3, 4
-       ), rolled AS (
-         INSERT INTO event_rollups AS r (account_id, event, day, contact_id, count, first_at, last_at)
-         SELECT account_id, event, day, contact_id, n, first_at, last_at FROM agg ORDER BY 1, 2, 3, 4
-         ON CONFLICT (account_id, event, day, contact_id) DO UPDATE SET
-           count = r.count + EXCLUDED.count,
-           first_at = LEAST(r.first_at, EXCLUDED.first_at),
-           last_at = GREATEST(r.last_at, EXCLUDED.last_at)
-       ), names AS (
-         INSERT INTO event_names (name, first_seen)
-         SELECT d.event, d.first_seen FROM (SELECT event, min(seen_at) AS first_seen FROM agg GROUP BY 1) d
-          WHERE NOT EXISTS (SELECT 1 FROM event_names n WHERE n.name = d.event)
-          ORDER BY 1
-         ON CONFLICT (name) DO NOTHING
-       )
-       -- Without ON CONFLICT every fresh row is inserted (or the statement fails); with it, those in ins.
-       SELECT f.req, count(*)::int AS inserted FROM fresh f
-        ${onConflict ? 'WHERE f.message_id IN (SELECT message_id FROM ins)' : ''} GROUP BY f.req`,
-      [JSON.stringify(rows), requests.map((r) => r.receivedAt.toISOString())],
-    );
+    const params = [JSON.stringify(rows), requests.map((r) => r.receivedAt.toISOString())];
+    if (!deduplicate) {
+      const [{ inserted }] = await this.db.prepared<{ inserted: number }>('ingest_events_plain', INSERT_EVENTS_PLAIN, params);
+      if (Number(inserted) !== rows.length) throw new Error(`ingestion: ${inserted} of ${rows.length} events inserted by the plain statement`);
+      return requests.map(({ messages }) => ({ inserted: messages.length, duplicates: 0 }));
+    }
+    const result = await tx.query<{ req: number; inserted: number }>(INSERT_EVENTS_DEDUPLICATING, params);
     const inserted = new Map(result.map((r) => [Number(r.req), Number(r.inserted)]));
     return requests.map(({ messages }, req) => {
       const n = inserted.get(req + 1) ?? 0;

@@ -56,8 +56,10 @@ describe('track fast path versus the zod schema', () => {
           fastAccepted++;
           expect(zod.success).toBe(true);
           expect(fast).toEqual(zod.data);
-        } else {
-          expect(zod.success).toBe(false);
+        } else if (zod.success) {
+          // The one thing zod accepts that the fast path leaves to it by design: a record
+          // field (context, integrations, properties) with an own `__proto__` key.
+          expect(['context', 'integrations', 'properties'].some((k) => hasOwnProto(raw[k]))).toBe(true);
         }
       }),
       { numRuns: 2000 },
@@ -88,3 +90,7 @@ describe('track fast path versus the zod schema', () => {
     expect(parseTrackFast({ ...base, event: ' x ' })).toEqual({ ...base, event: 'x' });
   });
 });
+
+function hasOwnProto(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && Object.prototype.hasOwnProperty.call(v, '__proto__');
+}
