@@ -8,8 +8,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * indexes per claimed row (measured: 0.5 % of 10,000 claims HOT, and the claim's CPU about
  * halved with free space). 60 % of each page is kept free: HOT needs the claim's version on the
  * same page, and it is larger than the row it replaces (leased_by and lease_until were NULL);
- * at 50 a third of a page's claims still moved. Later writes prune the old versions. Applies to pages written from now on; existing pages keep
- * their rows until they are rewritten (VACUUM FULL / CLUSTER), which is not needed.
+ * at 50 a third of a page's claims still moved. Later writes prune the old versions. Applies
+ * to pages written from now on; existing pages keep their rows until they are rewritten
+ * (VACUUM FULL / CLUSTER), which is not needed.
  */
 export class EnrollmentsFillfactor1763930000200 implements MigrationInterface {
   name = 'EnrollmentsFillfactor1763930000200';
