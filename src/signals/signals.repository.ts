@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
 import { Signal, SubjectKind } from './signal';
-import { OwnerPassSignals } from './signal-owner-pass';
+import { GroupedSignals } from './signal-groups';
 import { signalSql, SubjectRef } from './signal-sql';
 import { SqlParams } from './sql-params';
 
@@ -21,8 +21,8 @@ export class SignalsRepository {
       subject === 'account'
         ? { subject, account: 's.id', accountRow: 's' }
         : { subject, account: 's.account_id', accountRow: 'a', contact: 's.id' };
-    // Windowed rollup signals in one two-level pass over each owner's rollups per window, the rest per row.
-    const grouped = new OwnerPassSignals(params, todayRef);
+    // Windowed rollup signals in one pass over each subject's rollups (one GROUP BY per owner kind), the rest per row.
+    const grouped = new GroupedSignals(params, todayRef, true);
     const cols = signals.map((sig, i) => `${grouped.column(sig, ref) ?? signalSql(sig, ref, params, todayRef)} AS s${i}`);
     const from = subject === 'account' ? 'accounts s' : 'contacts s LEFT JOIN accounts a ON a.id = s.account_id';
     const only = (owner: SubjectKind, column: string) =>
