@@ -183,6 +183,8 @@ export const envSchema = z.object({
   UNSUBSCRIBE_RATE_PER_MINUTE: positiveInt.default(60),
   CONSOLE_LOGIN_RATE_PER_MINUTE: positiveInt.default(10),
   WEBHOOK_RATE_PER_MINUTE: positiveInt.default(1200),
+  /** Concurrent connections (one transaction each, over a range of accounts) a health recompute uses. */
+  HEALTH_RECOMPUTE_SHARDS: positiveInt.max(64, 'expected at most 64').default(2),
 });
 
 export type Env = z.infer<typeof envSchema>;

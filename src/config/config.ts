@@ -37,7 +37,7 @@ export interface Config {
   tracking: TrackingConfig;
   /** Email content: reload interval of the template files (0 = every render), key features, login event, CSM directory file. */
   templates: { reloadMs: number; keyFeatures: string[]; loginEvent: string; teamFile: string };
-  health: { modelFile: string; recomputeMinutes: number; snapshotDays: number };
+  health: { modelFile: string; recomputeMinutes: number; snapshotDays: number; recomputeShards: number };
   engine: EngineConfig;
   console: { sessionTtlSeconds: number; pageSize: number; refreshSeconds: number };
   /** Real time unless CLOCK=scaled (soak runs): see clockFrom in common/clock. */
@@ -220,7 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       loginEvent: e.LOGIN_EVENT,
       teamFile: path.resolve(cwd, e.TEAM_FILE),
     },
-    health: { modelFile: path.resolve(cwd, e.HEALTH_MODEL_FILE), recomputeMinutes: e.HEALTH_RECOMPUTE_MINUTES, snapshotDays: e.HEALTH_SNAPSHOT_DAYS },
+    health: { modelFile: path.resolve(cwd, e.HEALTH_MODEL_FILE), recomputeMinutes: e.HEALTH_RECOMPUTE_MINUTES, snapshotDays: e.HEALTH_SNAPSHOT_DAYS, recomputeShards: e.HEALTH_RECOMPUTE_SHARDS },
     console: { sessionTtlSeconds: e.CONSOLE_SESSION_HOURS * 3600, pageSize: e.CONSOLE_PAGE_SIZE, refreshSeconds: e.CONSOLE_REFRESH_SECONDS },
     clock: clockSetting(e),
     secrets,

@@ -24,6 +24,12 @@ export interface RecomputeSql {
   params: unknown[];
 }
 
+/** The accounts of one shard of a recompute: ids from `lo` to `hi`, both included (int8 as text). */
+export interface ShardRange {
+  lo: string;
+  hi: string;
+}
+
 /**
  * Rows (account_id, phase, profile, green, yellow, v0…, p0…, w0…, total, total_points,
  * has_current, has_snapshot); `$1` is today's UTC date, `$2` the clock's now. Whether each
@@ -32,10 +38,13 @@ export interface RecomputeSql {
  * the table's statistics say it is empty); it is read here because a subquery per row would
  * keep the next statement's JSON out of the parallel workers.
  */
-export function stageSql(model: HealthModel, today: string, now: Date): RecomputeSql {
+export function stageSql(model: HealthModel, today: string, now: Date, shard?: ShardRange): RecomputeSql {
   const p = new SqlParams([today, now.toISOString()]);
   const T = '$1::date';
   const NOW = '$2::timestamptz';
+  // Only the shard's accounts, in every pass: a range of the key each table's index starts with.
+  const bounds = shard ? [p.add(shard.lo, 'int8'), p.add(shard.hi, 'int8')] : undefined;
+  const ofShard = (column: string) => (bounds ? ` AND ${column} BETWEEN ${bounds[0]} AND ${bounds[1]}` : '');
   const usage: { level1?: string; level2: string }[] = [];
   const ctes: string[] = [];
   const joins: string[] = [];
@@ -100,7 +109,7 @@ export function stageSql(model: HealthModel, today: string, now: Date): Recomput
           SELECT m.account_id, count(*) AS sent,
                  count(*) FILTER (WHERE EXISTS (SELECT 1 FROM engagement_events ev WHERE ev.message_id = m.id AND ev.kind IN ('open','click') AND NOT ev.machine)) AS engaged
             FROM messages m
-           WHERE m.status = 'sent' AND m.account_id IS NOT NULL AND m.sent_at > ${NOW} - make_interval(days => ${p.add(m.days, 'int')}) AND m.sent_at <= ${NOW}
+           WHERE m.status = 'sent' AND m.account_id IS NOT NULL AND m.sent_at > ${NOW} - make_interval(days => ${p.add(m.days, 'int')}) AND m.sent_at <= ${NOW}${ofShard('m.account_id')}
            GROUP BY m.account_id)`);
         joins.push(`LEFT JOIN e${i} ON e${i}.account_id = a.id`);
         values.push(`CASE WHEN e${i}.sent > 0 THEN e${i}.engaged::float8 / e${i}.sent::float8 END`);
@@ -110,13 +119,13 @@ export function stageSql(model: HealthModel, today: string, now: Date): Recomput
           SELECT DISTINCT ON (ev.account_id) ev.account_id, (ev.data->>'score')::float8 AS score
             FROM engagement_events ev
            WHERE ev.kind = 'survey' AND ev.data->>'kind' = 'nps' AND jsonb_typeof(ev.data->'score') = 'number' AND NOT ev.machine
-             AND ev.account_id IS NOT NULL AND ev.occurred_at > ${NOW} - make_interval(days => ${p.add(m.days, 'int')}) AND ev.occurred_at <= ${NOW}
+             AND ev.account_id IS NOT NULL AND ev.occurred_at > ${NOW} - make_interval(days => ${p.add(m.days, 'int')}) AND ev.occurred_at <= ${NOW}${ofShard('ev.account_id')}
            ORDER BY ev.account_id, ev.occurred_at DESC, ev.id DESC)`);
         joins.push(`LEFT JOIN e${i} ON e${i}.account_id = a.id`);
         values.push(`e${i}.score`);
         break;
       case 'open_handoffs':
-        ctes.push(`e${i} AS (SELECT h.account_id, count(*) AS open FROM handoffs h WHERE h.status <> 'closed' GROUP BY h.account_id)`);
+        ctes.push(`e${i} AS (SELECT h.account_id, count(*) AS open FROM handoffs h WHERE h.status <> 'closed'${ofShard('h.account_id')} GROUP BY h.account_id)`);
         joins.push(`LEFT JOIN e${i} ON e${i}.account_id = a.id`);
         values.push(`COALESCE(e${i}.open, 0)::float8`);
         break;
@@ -131,7 +140,7 @@ export function stageSql(model: HealthModel, today: string, now: Date): Recomput
     ctes.unshift(`u1 AS (
       SELECT ${['r.account_id', 'r.contact_id', ...usage.flatMap((u) => (u.level1 ? [u.level1] : []))].join(',\n             ')}
         FROM event_rollups r
-       WHERE r.day > ${T} - ${p.add(usageWindowDays(model), 'int')} AND r.day <= ${T}
+       WHERE r.day > ${T} - ${p.add(usageWindowDays(model), 'int')} AND r.day <= ${T}${ofShard('r.account_id')}
        GROUP BY r.account_id, r.contact_id),
     u AS (
       SELECT account_id, ${usage.map((u) => u.level2).join(',\n             ')}
@@ -151,7 +160,7 @@ export function stageSql(model: HealthModel, today: string, now: Date): Recomput
     vals AS MATERIALIZED (
       SELECT a.id AS account_id, a.phase, ${values.map((v, i) => `${v} AS v${i}`).join(',\n             ')}
         FROM accounts a
-        ${joins.join('\n        ')}),
+        ${joins.join('\n        ')}${bounds ? `\n       WHERE true${ofShard('a.id')}` : ''}),
     pts AS MATERIALIZED (
       SELECT v.*, ${profile} AS profile, ${green} AS green, ${yellow} AS yellow,
              ${idx.map((i) => `${pointsSql(model.components[i], `v${i}`, p)} AS p${i}, ${weight(model.components[i])} AS w${i}`).join(',\n             ')}
@@ -168,9 +177,9 @@ export function stageSql(model: HealthModel, today: string, now: Date): Recomput
 
 /**
  * Rows (account_id, profile, score, band, components, has_current, has_snapshot) from the
- * staging table `health_stage` (the result of `stageSql`).
+ * staging table `stage` (the result of `stageSql`).
  */
-export function scoredSql(model: HealthModel): RecomputeSql {
+export function scoredSql(model: HealthModel, stage = 'health_stage'): RecomputeSql {
   const p = new SqlParams();
   // The components' JSON is written as text and stored as json (checked, not parsed into
   // jsonb: nothing queries inside it). jsonb_build_object would turn each of the 28 numbers to
@@ -188,7 +197,7 @@ export function scoredSql(model: HealthModel): RecomputeSql {
     SELECT s.account_id, s.profile, s.score,
            CASE WHEN s.score >= s.green THEN 'green' WHEN s.score >= s.yellow THEN 'yellow' ELSE 'red' END AS band,
            concat(${componentJson}, '}')::json AS components, s.has_current, s.has_snapshot
-      FROM (SELECT st.*, ${roundedNumeric('(CASE WHEN total > 0 THEN total_points / total ELSE 0 END)', 2)} AS score FROM health_stage st) s`,
+      FROM (SELECT st.*, ${roundedNumeric('(CASE WHEN total > 0 THEN total_points / total ELSE 0 END)', 2)} AS score FROM ${stage} st) s`,
     params: p.values,
   };
 }

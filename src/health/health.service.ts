@@ -49,7 +49,8 @@ export class HealthService {
   }
 
   /**
-   * Scores every account set-based in SQL and writes today's snapshots. `wait: false` (the
+   * Scores every account set-based in SQL and writes today's snapshots, over
+   * HEALTH_RECOMPUTE_SHARDS connections at once (each a range of accounts). `wait: false` (the
    * scheduler) skips when another process is already recomputing; null then.
    */
   async recompute(options: { wait?: boolean } = {}): Promise<RecomputeReport | null> {
@@ -57,7 +58,7 @@ export class HealthService {
     const now = this.clock.now();
     const day = utcDay(now);
     const started = process.hrtime.bigint();
-    const outcome = await this.repo.recompute(model, day, now, this.config.health.snapshotDays, options.wait ?? true);
+    const outcome = await this.repo.recompute(model, day, now, this.config.health.snapshotDays, options.wait ?? true, this.config.health.recomputeShards);
     if (!outcome) return null;
     return { day, ...outcome, durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6) };
   }

@@ -38,7 +38,7 @@ async function serverCpuSeconds(pg: Client): Promise<number | null> {
 }
 
 /**
- * `npm run bench -- health [--accounts 100000] [--sample 1000] [--fresh]`: the set-based recompute of
+ * `npm run bench -- health [--accounts 100000] [--sample 1000] [--shards 2] [--fresh]`: the set-based recompute of
  * every account's health (one statement, writing account_health and the day's snapshots),
  * against the same run's per-account path (usage through SignalsService, one query per other
  * component, maths in JavaScript, one write per account) timed on a sample and extrapolated.
@@ -48,11 +48,13 @@ export async function run(args: string[]): Promise<void> {
   const accounts = opt('accounts', 100_000);
   const sampleSize = Math.min(opt('sample', 1000), accounts);
   const fresh = args.includes('--fresh');
+  // Connections the recompute splits its accounts over (HEALTH_RECOMPUTE_SHARDS; 1 = one transaction, as before).
+  const shards = opt('shards', 2);
   const started = Date.now();
   // Generation is cached between runs (a template database on the persistent bench server, see cachedDatabase).
   const db = await cachedDatabase(`health_${accounts}`, (url) => generateHealthData(url, accounts, line), { regenerate: fresh, log: (msg) => line({ phase: 'data', msg }) });
   // npm run bench runs at the repository root, where the shipped health.yaml is.
-  const config = testConfig({ LOG_LEVEL: 'warn', HEALTH_MODEL_FILE: path.resolve('health.yaml') });
+  const config = testConfig({ LOG_LEVEL: 'warn', HEALTH_MODEL_FILE: path.resolve('health.yaml'), HEALTH_RECOMPUTE_SHARDS: String(shards) });
   try {
     const pg = new Client({ connectionString: db.url });
     await pg.connect();
@@ -109,6 +111,7 @@ export async function run(args: string[]): Promise<void> {
         rollups,
         runs: runs.map((s) => Math.round(s * 1000) / 1000),
         serverCpuSeconds: cpu,
+        shards,
         cores: os.cpus().length,
         loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
       });

@@ -272,7 +272,8 @@ describe('on demo data', () => {
     for (const setting of ['debug_parallel_query = on', 'parallel_setup_cost = 0', 'parallel_tuple_cost = 0', 'min_parallel_table_scan_size = 0']) {
       await demo.db.query(`ALTER DATABASE ${demo.db.name} SET ${setting}`);
     }
-    const parallel = await startTestApp({ now: NOW, db: demo.db });
+    // One shard: shards turn PostgreSQL's own parallel workers off.
+    const parallel = await startTestApp({ now: NOW, db: demo.db, env: { HEALTH_RECOMPUTE_SHARDS: '1' } });
     try {
       const health = parallel.app.get(HealthService);
       expect((await health.recompute())?.accounts).toBe(40);
