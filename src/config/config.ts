@@ -132,6 +132,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     );
   }
   const e = parsed.data;
+  // A recompute holds one connection for its lock and one per shard, all at once.
+  if (e.HEALTH_RECOMPUTE_SHARDS >= e.DATABASE_POOL_SIZE) {
+    throw new ConfigError([`HEALTH_RECOMPUTE_SHARDS: ${e.HEALTH_RECOMPUTE_SHARDS} needs a pool of at least ${e.HEALTH_RECOMPUTE_SHARDS + 1} connections (DATABASE_POOL_SIZE is ${e.DATABASE_POOL_SIZE})`]);
+  }
   const dataDir = path.resolve(cwd, e.DATA_DIR);
   const senderDomain = e.SENDER_EMAIL.split('@')[1];
   const dkim = dkimConfig(e, cwd);

@@ -21,6 +21,13 @@ describe('config', () => {
     }
   });
 
+  it('stops when the pool cannot hold a health recompute (its lock and every shard)', () => {
+    expect(() => loadConfig({ DATA_DIR: tmp(), DATABASE_POOL_SIZE: '3', HEALTH_RECOMPUTE_SHARDS: '3' })).toThrow(
+      'HEALTH_RECOMPUTE_SHARDS: 3 needs a pool of at least 4 connections (DATABASE_POOL_SIZE is 3)',
+    );
+    expect(loadConfig({ DATA_DIR: tmp(), DATABASE_POOL_SIZE: '4', HEALTH_RECOMPUTE_SHARDS: '3' }).health.recomputeShards).toBe(3);
+  });
+
   it('generates secrets once into the data dir (mode 0600) and reuses them', () => {
     const dir = tmp();
     const first = loadConfig({ DATA_DIR: dir });
