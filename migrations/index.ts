@@ -15,7 +15,6 @@ import { EngineLeanIndexes1763920000100 } from './1763920000100-engine-lean-inde
 import { HealthSetBasedReferences1763920000400 } from './1763920000400-health-set-based-references';
 import { HealthSnapshotsDayBrin1763920000401 } from './1763920000401-health-snapshots-day-brin';
 import { MessagesIndexes1763920000500 } from './1763920000500-messages-indexes';
-import { EnrollmentsFillfactor1763930000200 } from './1763930000200-enrollments-fillfactor';
 import { HealthComponentsJson1763930000400 } from './1763930000400-health-components-json';
 
 /** Every migration, in order. Listed explicitly so that builds and tests load the same set. */
@@ -37,6 +36,5 @@ export const migrations = [
   HealthSetBasedReferences1763920000400,
   HealthSnapshotsDayBrin1763920000401,
   MessagesIndexes1763920000500,
-  EnrollmentsFillfactor1763930000200,
   HealthComponentsJson1763930000400,
 ];

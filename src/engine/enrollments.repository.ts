@@ -118,8 +118,8 @@ export class EnrollmentsRepository {
           FOR UPDATE SKIP LOCKED
        )
        , claimed AS (
-         -- Only unindexed columns change, so the claim is a HOT update (no index writes) while the
-         -- page has room for the new version: enrollments keep 60 % of each page free (fillfactor 40).
+         -- Only unindexed columns change: a HOT update (no index writes) where the page has room for
+         -- the new version (pages filled by an entry pass mostly have not; see the README, engine benchmark).
          UPDATE enrollments e SET lease_until = $4, leased_by = $5, lease_token = e.lease_token + 1
            FROM due WHERE e.id = due.id
          RETURNING e.id, e.journey_key, e.version_id, e.subject_type, e.subject_id, e.account_id, e.contact_id, e.step_id,

@@ -87,26 +87,6 @@ describe('engine: batch apply', () => {
     expect(await historyOf(h, loop.ann)).toEqual(['nudge:sent', 'pause:waiting', 'pause:waited', 'back?:else', 'nudge:sent', 'pause:waiting']);
   });
 
-  it('a claim is a HOT update: the claimed row versions stay on their pages, so no index gets a new entry', async () => {
-    await h.load(journey({ key: 'hot', steps: [send('mail', 'welcome', undefined)] }));
-    // Enough rows to fill pages, inserted in one statement as an entry pass or the bench does.
-    await h.q(
-      `INSERT INTO enrollments (journey_key, version_id, subject_type, subject_id, account_id, contact_id, status, step_id, step_started_at, entered_at, due_at, holdout, created_at, updated_at)
-       SELECT j.key, j.current_version_id, 'contact', 1000000 + g, $2, NULL, 'active', 'mail', $1, $1, $1, false, $1, $1
-         FROM journeys j, generate_series(1, 2000) g WHERE j.key = 'hot'`,
-      [h.t.clock.now(), ids.account.acme],
-    );
-    const pages = async () => new Map((await h.q(`SELECT id::text, (ctid::text::point)[0]::int AS page FROM enrollments WHERE journey_key = 'hot'`)).map((r) => [r.id, r.page]));
-    const before = await pages();
-    const claimed = await h.t.app.get(EnrollmentsRepository).claim(['hot'], h.t.clock.now(), 2000, 60_000, 'hot-worker');
-    expect(claimed).toHaveLength(2000);
-    const after = await pages();
-    // Same page and no indexed column changed: PostgreSQL's condition for a heap-only tuple.
-    const moved = [...before].filter(([id, page]) => after.get(id) !== page);
-    expect(moved).toEqual([]);
-    await h.q(`UPDATE enrollments SET status = 'exited', due_at = NULL, ended_at = $1 WHERE journey_key = 'hot'`, [h.t.clock.now()]);
-  });
-
   it('a worker that dies between claim and write leaves nothing half-written; the batch is redone once', async () => {
     await h.load(journey({ key: 'crash', steps: [send('mail', 'welcome', 'after'), { id: 'after', type: 'wait', durationMs: 86_400_000, next: undefined }] }));
     const placed = await place('crash', 'mail', ['ken', 'yui', 'sam']);
