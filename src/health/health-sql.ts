@@ -179,7 +179,7 @@ export function stageSql(model: HealthModel, today: string, now: Date, shard?: S
  * Rows (account_id, profile, score, band, components, has_current, has_snapshot) from the
  * staging table `stage` (the result of `stageSql`).
  */
-export function scoredSql(model: HealthModel, stage = 'health_stage'): RecomputeSql {
+export function scoredSql(model: HealthModel, stage: string): RecomputeSql {
   const p = new SqlParams();
   // The components' JSON is written as text and stored as json (checked, not parsed into
   // jsonb: nothing queries inside it). jsonb_build_object would turn each of the 28 numbers to

@@ -6,37 +6,35 @@
  * the events and upsert the rollups of exactly the rows inserted, in key order.
  */
 
+/**
+ * The people of the input named by `column` (external ids) in `table`: `known_<x>` the stored
+ * ones, `new_<x>` stubs inserted for the others (a concurrent insert of the same id is taken
+ * as found), `all` both. `returned` are the columns the events need.
+ */
+const resolve = (x: string, all: string, table: string, column: string, returned: string) => {
+  const cols = returned.split(', ').map((c) => `${x}.${c}`).join(', ');
+  return `known_${x} AS (
+    SELECT ${cols} FROM ${table} ${x}
+     WHERE ${x}.external_id = ANY(ARRAY(SELECT DISTINCT ${column} FROM input WHERE ${column} IS NOT NULL))
+  ), new_${x} AS (
+    INSERT INTO ${table} AS ${x} (external_id, created_at, updated_at)
+    SELECT i.${column}, min(i.received_at), min(i.received_at) FROM input i
+     WHERE i.${column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM known_${x} k WHERE k.external_id = i.${column})
+     GROUP BY 1 ORDER BY 1
+    ON CONFLICT (external_id) DO UPDATE SET updated_at = ${x}.updated_at
+    RETURNING ${cols}
+  ), ${all} AS (
+    SELECT * FROM known_${x} UNION ALL SELECT * FROM new_${x}
+  )`;
+};
+
 const PEOPLE = `
   input AS (
     SELECT r->>0 AS message_id, r->>1 AS type, r->>2 AS name, r->3 AS properties, (r->>4)::timestamptz AS occurred_at,
            r->>5 AS user_id, r->>6 AS group_id, r->>7 AS anonymous_id, (r->>8)::int AS req, ord,
            ($2::timestamptz[])[(r->>8)::int] AS received_at
       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(r, ord)
-  ), known_c AS (
-    SELECT c.id, c.external_id, c.account_id FROM contacts c
-     WHERE c.external_id = ANY(ARRAY(SELECT DISTINCT user_id FROM input WHERE user_id IS NOT NULL))
-  ), new_c AS (
-    INSERT INTO contacts AS c (external_id, created_at, updated_at)
-    SELECT i.user_id, min(i.received_at), min(i.received_at) FROM input i
-     WHERE i.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM known_c k WHERE k.external_id = i.user_id)
-     GROUP BY 1 ORDER BY 1
-    ON CONFLICT (external_id) DO UPDATE SET updated_at = c.updated_at
-    RETURNING c.id, c.external_id, c.account_id
-  ), cs AS (
-    SELECT * FROM known_c UNION ALL SELECT * FROM new_c
-  ), known_a AS (
-    SELECT a.id, a.external_id FROM accounts a
-     WHERE a.external_id = ANY(ARRAY(SELECT DISTINCT group_id FROM input WHERE group_id IS NOT NULL))
-  ), new_a AS (
-    INSERT INTO accounts AS a (external_id, created_at, updated_at)
-    SELECT i.group_id, min(i.received_at), min(i.received_at) FROM input i
-     WHERE i.group_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM known_a k WHERE k.external_id = i.group_id)
-     GROUP BY 1 ORDER BY 1
-    ON CONFLICT (external_id) DO UPDATE SET updated_at = a.updated_at
-    RETURNING a.id, a.external_id
-  ), acs AS (
-    SELECT * FROM known_a UNION ALL SELECT * FROM new_a
-  )`;
+  ), ${resolve('c', 'cs', 'contacts', 'user_id', 'id, external_id, account_id')}, ${resolve('a', 'acs', 'accounts', 'group_id', 'id, external_id')}`;
 
 const INSERT_FROM = (source: string) => `
     INSERT INTO events (message_id, type, name, properties, occurred_at, received_at, account_id, contact_id, anonymous_id)

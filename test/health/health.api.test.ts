@@ -281,7 +281,7 @@ describe('on demo data', () => {
       // The JSON statement did run in a worker, over the uncommitted staging table.
       const model = health.model();
       const stage = stageSql(model, '2026-11-20', parallel.clock.now());
-      const scored = scoredSql(model);
+      const scored = scoredSql(model, 'health_stage');
       const plan = await parallel.app.get(Db).transaction(async (tx) => {
         await tx.query(`CREATE UNLOGGED TABLE health_stage AS ${stage.sql}`, stage.params);
         const [row] = await tx.query<{ 'QUERY PLAN': { Plan: Record<string, unknown> }[] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${scored.sql}`, scored.params);
