@@ -76,7 +76,7 @@ export class RenderContextBuilder {
     const out = new Map<string, Partial<RenderContext> | Error>();
     if (!sends.length) return out;
     const now = this.clock.now();
-    const fields = new Set(sends.flatMap((s) => [...signalFields(s.needs, SIGNAL_FIELDS)]));
+    const fields = new Set([...new Set(sends.map((s) => s.needs))].flatMap((needs) => [...signalFields(needs, SIGNAL_FIELDS)]));
     const plan = this.plan(fields);
     const contacts = new Map((await this.accounts.contactsByIds([...new Set(sends.map((p) => p.contactId))])).map((c) => [String(c.id), c]));
     const accounts = new Map((await this.accounts.accountsByIds([...new Set(sends.map((p) => p.accountId))])).map((a) => [String(a.id), a]));
