@@ -44,8 +44,6 @@ export class TemplatesServiceCatalog extends TemplateCatalog {
 
 /** The render context stored with each outbox message (what the template is rendered with). */
 export abstract class RenderContextSource {
-  /** Keyed `contactId:accountId`; an Error for a recipient whose context cannot be built. */
-  abstract forRecipients(pairs: { contactId: string; accountId: string }[]): Promise<Map<string, unknown>>;
   /** Each send's context holding what `needs` names (ALL_CONTEXT: the whole standard context), keyed by `key`; an Error where it cannot be built. */
   abstract forSends(sends: { key: string; contactId: string; accountId: string; needs: ContextNeeds }[]): Promise<Map<string, unknown>>;
   /** The hand-off webhook of a CSM in the team directory (`team.yaml`), if it names one. */
@@ -56,10 +54,6 @@ export abstract class RenderContextSource {
 export class TemplatesRenderContextSource extends RenderContextSource {
   constructor(private readonly builder: RenderContextBuilder) {
     super();
-  }
-
-  forRecipients(pairs: { contactId: string; accountId: string }[]): Promise<Map<string, unknown>> {
-    return this.builder.forRecipients(pairs);
   }
 
   forSends(sends: { key: string; contactId: string; accountId: string; needs: ContextNeeds }[]): Promise<Map<string, unknown>> {

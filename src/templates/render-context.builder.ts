@@ -7,7 +7,7 @@ import { InvalidInput, NotFound } from '../common/errors';
 import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { SignalsService } from '../signals/signals.service';
-import { ALL_CONTEXT, ContextNeeds, projectContext, SignalField, signalFields } from './context-subset';
+import { ContextNeeds, projectContext, SignalField, signalFields } from './context-subset';
 import { RenderContext, RenderSignals } from './render-context';
 import { SIGNAL_FIELDS, signalPlan, SignalPlan } from './render-signals';
 
@@ -57,20 +57,12 @@ export class RenderContextBuilder {
   }
 
   /**
-   * Many recipients at once (the engine's batches): rows in two queries, signals in two
-   * statements for the whole batch — the same context forRecipient builds, one at a time.
-   * A recipient whose contact or account is missing maps to an Error instead of a context.
-   */
-  async forRecipients(pairs: { contactId: string; accountId: string }[]): Promise<Map<string, RenderContext | Error>> {
-    const out = await this.forSends(pairs.map((p) => ({ key: `${p.contactId}:${p.accountId}`, ...p, needs: ALL_CONTEXT })));
-    return out as Map<string, RenderContext | Error>;
-  }
-
-  /**
-   * The stored contexts of a batch of sends, each holding only what its `needs` name
-   * (`projectContext`): the signals are computed for the fields any of them reads (at most one
+   * Many recipients at once (the engine's batches), each context holding only what its `needs`
+   * name (`projectContext`; ALL_CONTEXT: the whole context forRecipient builds): rows in two
+   * queries, and the signals are computed for the fields any of them reads (at most one
    * statement per subject kind, none when no template reads one), so a template that reads
-   * two signals costs two aggregates, not the standard set. Keyed by each send's `key`.
+   * two signals costs two aggregates, not the standard set. Keyed by each send's `key`; a
+   * recipient whose contact or account is missing maps to an Error instead of a context.
    */
   async forSends(sends: { key: string; contactId: string; accountId: string; needs: ContextNeeds }[]): Promise<Map<string, Partial<RenderContext> | Error>> {
     const out = new Map<string, Partial<RenderContext> | Error>();
