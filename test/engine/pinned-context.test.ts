@@ -13,6 +13,9 @@ const ROOT = path.resolve(__dirname, '..', '..');
 function realTemplates(): string {
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-pinned-')), 'templates');
   fs.cpSync(path.join(ROOT, 'templates'), dir, { recursive: true });
+  // And one that does not compile (no front matter).
+  fs.mkdirSync(path.join(dir, 'no-front-matter'));
+  fs.writeFileSync(path.join(dir, 'no-front-matter', 'ja.mjml'), '<mjml><mj-body></mj-body></mjml>');
   return dir;
 }
 
@@ -39,6 +42,7 @@ describe('engine: pinned template versions and their render contexts', () => {
     await h.load(
       journey({ key: 'miss-you', trigger: { type: 'event', event: 'nudge' }, steps: [send('mail', 'adoption-we-miss-you')] }),
       journey({ key: 'report', trigger: { type: 'event', event: 'report' }, steps: [send('mail', 'monthly-usage-report')] }),
+      journey({ key: 'broken', trigger: { type: 'event', event: 'broken' }, steps: [send('mail', 'no-front-matter')] }),
     );
   });
   afterAll(() => h.t.close());
@@ -113,5 +117,15 @@ describe('engine: pinned template versions and their render contexts', () => {
     expect(yui.template_version).toBe(edited.version);
     expect(Object.keys(yui.context.signals).sort()).toEqual(['accountLogins30d', 'activeUsers30d', 'daysSinceLastLogin', 'featuresUsed30d']);
     expect(yui.context.signals).toMatchObject({ accountLogins30d: 2, featuresUsed30d: 1 });
+  });
+
+  it('a template that does not compile at enqueue is sent unpinned, with the whole context (rendered or put to review at send time)', async () => {
+    await track(h, [{ user: 'ann', event: 'broken' }]);
+    await h.triggers.processEvents();
+    await h.steps.drain();
+    const [m] = await messagesOf('broken');
+    expect(m.template_version).toBeNull();
+    const whole = await h.t.app.get(RenderContextBuilder).forRecipient(m.contact_id, m.account_id);
+    expect(m.context).toEqual({ ...whole, now: m.context.now, journey: { key: 'broken', name: 'broken' } });
   });
 });
