@@ -70,13 +70,18 @@ export class RenderContextBuilder {
     const now = this.clock.now();
     const fields = new Set([...new Set(sends.map((s) => s.needs))].flatMap((needs) => [...signalFields(needs, SIGNAL_FIELDS)]));
     const plan = this.plan(fields);
-    const contacts = new Map((await this.accounts.contactsByIds([...new Set(sends.map((p) => p.contactId))])).map((c) => [String(c.id), c]));
-    const accounts = new Map((await this.accounts.accountsByIds([...new Set(sends.map((p) => p.accountId))])).map((a) => [String(a.id), a]));
+    const contactIds = [...new Set(sends.map((p) => p.contactId))];
+    const accountIds = [...new Set(sends.map((p) => p.accountId))];
     const none = new Map<string, (number | null)[]>();
-    const [av, cv] = await Promise.all([
-      plan.account.length ? this.signals.evaluate('account', [...accounts.keys()], plan.account, now) : none,
-      plan.contact.length ? this.signals.evaluate('contact', [...contacts.keys()], plan.contact, now) : none,
+    // The four reads are independent (a missing subject has no signal row either): in parallel, one round trip's wait.
+    const [contactRows, accountRows, av, cv] = await Promise.all([
+      this.accounts.contactsByIds(contactIds),
+      this.accounts.accountsByIds(accountIds),
+      plan.account.length ? this.signals.evaluate('account', accountIds, plan.account, now) : none,
+      plan.contact.length ? this.signals.evaluate('contact', contactIds, plan.contact, now) : none,
     ]);
+    const contacts = new Map(contactRows.map((c) => [String(c.id), c]));
+    const accounts = new Map(accountRows.map((a) => [String(a.id), a]));
     for (const p of sends) {
       const contact = contacts.get(p.contactId);
       const account = accounts.get(p.accountId);
