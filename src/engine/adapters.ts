@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import type { ContextNeeds } from '../templates/context-subset';
+export { ALL_CONTEXT, type ContextNeeds } from '../templates/context-subset';
 import { RenderContextBuilder } from '../templates/render-context.builder';
 import { TemplatesService } from '../templates/templates.service';
 
@@ -10,6 +12,18 @@ import { TemplatesService } from '../templates/templates.service';
 /** Which templates exist now (a send to a template removed after an edit fails and is retried). */
 export abstract class TemplateCatalog {
   abstract names(): Promise<ReadonlySet<string>>;
+  /**
+   * The current version of a template for the messages of a send to pin (stored before they
+   * exist), and what their render context must hold; an Error when it cannot be pinned now
+   * (a template with errors: its messages go unpinned with the whole context, as the dispatcher
+   * renders the current version at send time, or puts it to review).
+   */
+  abstract pin(name: string): Promise<PinnedTemplate | Error>;
+}
+
+export interface PinnedTemplate {
+  version: string;
+  needs: ContextNeeds;
 }
 
 /** The templates capability's own list (TemplatesService.names(), which follows the files). */
@@ -22,12 +36,16 @@ export class TemplatesServiceCatalog extends TemplateCatalog {
   async names(): Promise<ReadonlySet<string>> {
     return new Set(await this.templates.names());
   }
+
+  pin(name: string): Promise<PinnedTemplate | Error> {
+    return this.templates.pin(name).catch((err) => (err instanceof Error ? err : new Error(String(err))));
+  }
 }
 
 /** The render context stored with each outbox message (what the template is rendered with). */
 export abstract class RenderContextSource {
-  /** Keyed `contactId:accountId`; an Error for a recipient whose context cannot be built. */
-  abstract forRecipients(pairs: { contactId: string; accountId: string }[]): Promise<Map<string, unknown>>;
+  /** Each send's context holding what `needs` names (ALL_CONTEXT: the whole standard context), keyed by `key`; an Error where it cannot be built. */
+  abstract forSends(sends: { key: string; contactId: string; accountId: string; needs: ContextNeeds }[]): Promise<Map<string, unknown>>;
   /** The hand-off webhook of a CSM in the team directory (`team.yaml`), if it names one. */
   abstract csmWebhook(csmId: string): string | undefined;
 }
@@ -38,8 +56,8 @@ export class TemplatesRenderContextSource extends RenderContextSource {
     super();
   }
 
-  forRecipients(pairs: { contactId: string; accountId: string }[]): Promise<Map<string, unknown>> {
-    return this.builder.forRecipients(pairs);
+  forSends(sends: { key: string; contactId: string; accountId: string; needs: ContextNeeds }[]): Promise<Map<string, unknown>> {
+    return this.builder.forSends(sends);
   }
 
   csmWebhook(csmId: string): string | undefined {

@@ -8,7 +8,7 @@ import type { Tx } from '../database/db';
 import { isEmailAddress, NewMessage, OutboxService } from '../delivery/outbox.service';
 import { Journey, SendStep } from '../journeys/journey';
 import { AdvancePlan, planAdvance } from './advance';
-import { RenderContextSource, TemplateCatalog } from './adapters';
+import { ALL_CONTEXT, ContextNeeds, PinnedTemplate, RenderContextSource, TemplateCatalog } from './adapters';
 import { ApplyBatch, ClaimedEnrollment, EnrollmentsRepository, FactsRow, LeaseLost, Recipient } from './enrollments.repository';
 import { batchRequirements, subjectTimezone, toFacts } from './facts-builder';
 import { JourneyVersionsRepository } from './journey-versions.repository';
@@ -134,8 +134,9 @@ export class StepRunnerService {
       for (const p of planned.splice(0)) failures.push({ e: p.e, error: `reading recipients failed: ${message(err)}` });
       return new Map<string, Map<string, Recipient[]>>();
     });
-    const contexts = await this.renderContexts(planned, recipients, failures);
-    const batches = planned.map((p) => this.toApply(p, recipients, contexts, now));
+    const pins = await this.pinTemplates(planned);
+    const contexts = await this.renderContexts(planned, recipients, pins, failures);
+    const batches = planned.map((p) => this.toApply(p, recipients, contexts, pins, now));
     lap('read');
     try {
       await this.repo.applyBatch(merge(batches), now, this.enqueue);
@@ -207,20 +208,37 @@ export class StepRunnerService {
     return to.filter((r) => isEmailAddress(r.email));
   }
 
+  /** The current version of each template the batch sends, pinned by its messages (an Error: sent unpinned, see TemplateCatalog.pin). */
+  private async pinTemplates(planned: Planned[]): Promise<Map<string, PinnedTemplate | Error>> {
+    const names = new Set(planned.flatMap((p) => p.plan.effects.flatMap((fx) => (fx.kind === 'send' ? [fx.step.template] : []))));
+    const out = new Map<string, PinnedTemplate | Error>();
+    for (const name of names) out.set(name, await this.templates.pin(name));
+    return out;
+  }
+
   /**
    * The render context of every recipient of the batch's (treated) sends, built by the
-   * templates capability for the whole batch at once. An enrollment whose context cannot be built
-   * fails this attempt (and is retried) instead of sending a message nobody can render.
+   * templates capability for the whole batch at once, holding what the pinned template version
+   * reads (the whole standard context for an unpinned one). An enrollment whose context cannot be
+   * built fails this attempt (and is retried) instead of sending a message nobody can render.
    */
-  private async renderContexts(planned: Planned[], recipients: Map<string, Map<string, Recipient[]>>, failures: { e: ClaimedEnrollment; error: string }[]): Promise<Map<string, unknown>> {
+  private async renderContexts(
+    planned: Planned[],
+    recipients: Map<string, Map<string, Recipient[]>>,
+    pins: Map<string, PinnedTemplate | Error>,
+    failures: { e: ClaimedEnrollment; error: string }[],
+  ): Promise<Map<string, unknown>> {
     const out = new Map<string, unknown>();
     const owners = new Map<string, Planned[]>();
+    const sends = new Map<string, { key: string; contactId: string; accountId: string; needs: ContextNeeds }>();
     for (const p of planned) {
       for (const fx of p.plan.effects) {
         if (fx.kind !== 'send' || fx.holdout) continue;
+        const pin = pins.get(fx.step.template);
         for (const r of this.recipientsOf(p, fx.step, recipients)) {
-          const k = `${r.contactId}:${r.accountId}`;
+          const k = `${r.contactId}:${r.accountId}:${fx.step.template}`;
           owners.set(k, [...(owners.get(k) ?? []), p]);
+          sends.set(k, { key: k, contactId: r.contactId, accountId: r.accountId, needs: pin && !(pin instanceof Error) ? pin.needs : ALL_CONTEXT });
         }
       }
     }
@@ -232,7 +250,7 @@ export class StepRunnerService {
       }
     };
     try {
-      const built = await this.contexts.forRecipients([...owners.keys()].map((k) => ({ contactId: k.split(':')[0], accountId: k.split(':')[1] })));
+      const built = await this.contexts.forSends([...sends.values()]);
       for (const k of owners.keys()) {
         const c = built.get(k);
         if (c instanceof Error || c === undefined) fail(k, `render context of contact ${k.split(':')[0]}: ${c ? c.message : 'not built'}`);
@@ -245,13 +263,14 @@ export class StepRunnerService {
     return out;
   }
 
-  private toApply(p: Planned, recipients: Map<string, Map<string, Recipient[]>>, contexts: Map<string, unknown>, now: Date): ApplyBatch {
+  private toApply(p: Planned, recipients: Map<string, Map<string, Recipient[]>>, contexts: Map<string, unknown>, pins: Map<string, PinnedTemplate | Error>, now: Date): ApplyBatch {
     const { e, journey, facts, plan } = p;
     const b: ApplyBatch = { enrollments: [], messages: [], handoffs: [], updates: [], history: [] };
     const history = [...plan.history];
     for (const fx of plan.effects) {
       if (fx.kind === 'send') {
         const sendable = this.recipientsOf(p, fx.step, recipients);
+        const pin = pins.get(fx.step.template);
         if (!sendable.length) history.push({ stepId: fx.step.id, outcome: 'no_recipient', reason: `no recipient with a valid email address for ${fx.step.template}` });
         for (const r of sendable) {
           b.messages.push({
@@ -264,11 +283,13 @@ export class StepRunnerService {
             journeyKey: journey.key,
             journeyVersionId: e.versionId,
             template: fx.step.template,
+            // The version the context was built for (null: the current one at send time, with the whole context).
+            templateVersion: pin && !(pin instanceof Error) ? pin.version : null,
             locale: r.locale ?? facts.account?.locale ?? journey.locale ?? this.config.defaults.locale,
             category: fx.step.category,
             priority: journey.priority,
             // Held-out sends are never rendered: no context is built for them.
-            context: fx.holdout ? {} : { ...(contexts.get(`${r.contactId}:${r.accountId}`) as object), journey: { key: journey.key, name: journey.name } },
+            context: fx.holdout ? {} : { ...(contexts.get(`${r.contactId}:${r.accountId}:${fx.step.template}`) as object), journey: { key: journey.key, name: journey.name } },
             subject: fx.step.subject ?? null,
             holdout: fx.holdout,
             reason: fx.holdout ? 'holdout: control group of the journey' : null,

@@ -20,15 +20,28 @@ export interface VariableProblem {
 interface Scope {
   shape: Shape;
   params: Map<string, Shape>;
+  /**
+   * Set when a name looked up in this scope is a path of the render context itself: the
+   * template's top level, and a partial called there (the caller's context plus its hash
+   * arguments, whose names are `hashKeys`). Unset inside each/with (their items are read
+   * through the path the block was given, which is recorded whole).
+   */
+  root?: { hashKeys: Set<string> };
 }
 
 const ANY: Shape = { kind: 'any' };
 const SCALAR: Shape = { kind: 'scalar' };
 const DATA_VARS = new Set(['index', 'key', 'first', 'last', 'preheader', 'tl', 'root']);
 
-export function checkVariables(ast: hbs.AST.Program, root: Shape = CONTEXT_SHAPE): { problems: VariableProblem[]; uses: Set<string> } {
+/**
+ * `uses`: the context paths the template reads (a path covers everything under it), also
+ * inside partials; `usesAll`: it reads the whole context at once (`this` or `@root` at the top
+ * level, e.g. `{{#with this}}`), so no subset of the context renders it the same.
+ */
+export function checkVariables(ast: hbs.AST.Program, root: Shape = CONTEXT_SHAPE): { problems: VariableProblem[]; uses: Set<string>; usesAll: boolean } {
   const problems: VariableProblem[] = [];
   const uses = new Set<string>();
+  let usesAll = false;
   const report = (node: Node, message: string) =>
     problems.push({ line: node.loc?.start.line ?? 1, col: (node.loc?.start.column ?? 0) + 1, message });
 
@@ -68,7 +81,8 @@ export function checkVariables(ast: hbs.AST.Program, root: Shape = CONTEXT_SHAPE
       const [head, ...rest] = p.parts;
       if (head === 'root') {
         const s = resolveParts(root, rest, p.original, p);
-        if (s) uses.add(rest.join('.'));
+        if (s && rest.length) uses.add(rest.join('.'));
+        else if (s) usesAll = true;
         return s;
       }
       if (!DATA_VARS.has(head)) {
@@ -82,15 +96,20 @@ export function checkVariables(ast: hbs.AST.Program, root: Shape = CONTEXT_SHAPE
       report(p, `"${p.original}" goes above the top of the template`);
       return undefined;
     }
-    if (!p.parts.length) return scopes[index].shape; // this, ../
+    const scope = scopes[index];
+    if (!p.parts.length) {
+      // this, ../: at the top level (or in a partial there) that is the whole context.
+      if (scope.root) usesAll = true;
+      return scope.shape;
+    }
     if (p.depth === 0) {
       for (let i = scopes.length - 1; i >= 0; i--) {
         const param = scopes[i].params.get(p.parts[0]);
         if (param) return resolveParts(param, p.parts.slice(1), p.original, p);
       }
     }
-    const s = resolveParts(scopes[index].shape, p.parts, p.original, p);
-    if (s && index === 0) uses.add(p.parts.join('.'));
+    const s = resolveParts(scope.shape, p.parts, p.original, p);
+    if (s && scope.root && !scope.root.hashKeys.has(p.parts[0])) uses.add(p.parts.join('.'));
     return s;
   };
 
@@ -157,10 +176,13 @@ export function checkVariables(ast: hbs.AST.Program, root: Shape = CONTEXT_SHAPE
           inner = { shape: shapes[0] ?? ANY, params };
           pushes = true;
         } else if (name === '__partial') {
-          const current = scopes[scopes.length - 1].shape;
+          const caller = scopes[scopes.length - 1];
+          const current = caller.shape;
           const fields: Record<string, Shape> = current.kind === 'object' ? { ...current.fields } : {};
-          for (const pair of (b.hash?.pairs ?? []) as hbs.AST.HashPair[]) fields[pair.key] = pair.value.type === 'PathExpression' ? (resolve(pair.value as Path, scopes) ?? ANY) : SCALAR;
-          inner = { shape: current.kind === 'object' || current.kind === 'scalar' ? { kind: 'object', fields } : ANY, params: new Map() };
+          const pairs = (b.hash?.pairs ?? []) as hbs.AST.HashPair[];
+          for (const pair of pairs) fields[pair.key] = pair.value.type === 'PathExpression' ? (resolve(pair.value as Path, scopes) ?? ANY) : SCALAR;
+          const hashKeys = new Set([...(caller.root?.hashKeys ?? []), ...pairs.map((pair) => pair.key)]);
+          inner = { shape: current.kind === 'object' || current.kind === 'scalar' ? { kind: 'object', fields } : ANY, params: new Map(), ...(caller.root ? { root: { hashKeys } } : {}) };
           pushes = true;
         }
         program(b.program, pushes ? [...scopes, inner] : scopes);
@@ -180,8 +202,8 @@ export function checkVariables(ast: hbs.AST.Program, root: Shape = CONTEXT_SHAPE
     for (const s of p.body) statement(s, scopes);
   };
 
-  program(ast, [{ shape: root, params: new Map() }]);
-  return { problems, uses };
+  program(ast, [{ shape: root, params: new Map(), root: { hashKeys: new Set() } }]);
+  return { problems, uses, usesAll };
 }
 
 /** The nearest name by edit distance, if it is close enough to be a likely typo. */

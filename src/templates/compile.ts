@@ -29,7 +29,9 @@ export interface CompiledLocale {
   /** The Handlebars sources of the four parts (after MJML), as compiled into the functions above. */
   sources: { subject: string; preheader: string; html: string; text: string };
   variables: string[];
+  /** Context paths the parts read (body, layout, partials, subject, preheader); `usesAll`: the whole context (see checkVariables). */
   uses: string[];
+  usesAll: boolean;
   assembled: Assembled;
   parsed: TemplateFile;
 }
@@ -164,12 +166,14 @@ async function compileLocale(
   const body = checkVariables(ast);
   for (const v of body.problems) problems.push({ ...origin(v.line), col: v.col, message: v.message });
   const uses = new Set(body.uses);
+  let usesAll = body.usesAll;
   const fieldTemplate = (text: string, line: number, field: string): Render | undefined => {
     try {
       const fieldAst = hb.parse(text);
       const checked = checkVariables(fieldAst);
       for (const v of checked.problems) problems.push({ file, line, col: 1, message: `${field}: ${v.message}` });
       checked.uses.forEach((u) => uses.add(u));
+      usesAll ||= checked.usesAll;
       return renderFunction(hb, text, true);
     } catch (err) {
       problems.push({ file, line, col: 1, message: `${field}: ${handlebarsError(err, () => ({ file, line }), () => text).message}` });
@@ -228,6 +232,7 @@ async function compileLocale(
     sources: parts,
     variables: parsed.fm.variables,
     uses: [...uses].sort(),
+    usesAll,
     assembled,
     parsed,
   };

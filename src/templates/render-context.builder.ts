@@ -6,14 +6,16 @@ import { Clock } from '../common/clock';
 import { InvalidInput, NotFound } from '../common/errors';
 import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.module';
-import { Signal } from '../signals/signal';
 import { SignalsService } from '../signals/signals.service';
+import { ContextNeeds, projectContext, SignalField, signalFields } from './context-subset';
 import { RenderContext, RenderSignals } from './render-context';
+import { SIGNAL_FIELDS, signalPlan, SignalPlan } from './render-signals';
 
 /**
  * Builds the standard render context of one recipient: the contact, the account (the given
- * one or the contact's primary account), its CSM from team.yaml, and the fixed signal set
- * (two signal statements: one for the account, one for the contact).
+ * one or the contact's primary account), its CSM from team.yaml, and the signal set
+ * (two signal statements: one for the account, one for the contact) — or, for a message
+ * pinned to a template version, only the part of it that version reads (`forSends`).
  */
 @Injectable()
 export class RenderContextBuilder {
@@ -45,36 +47,50 @@ export class RenderContextBuilder {
     const account = await this.accounts.accountById(aid);
     if (!account) throw new NotFound(`account ${aid} not found`);
     const now = this.clock.now();
-    const signals = await this.computeSignals(account, contact, now);
+    const plan = this.plan(new Set(SIGNAL_FIELDS));
+    const [a, c] = await Promise.all([
+      this.signals.forAccount(account.id, plan.account, now),
+      this.signals.forContact(contact.id, plan.contact, now),
+    ]);
+    const signals = plan.values(account, a ?? plan.account.map(() => null), c ?? plan.contact.map(() => null)) as RenderSignals;
     return buildContext(contact, account, signals, this.csmOf(account), this.config, now);
   }
 
   /**
-   * Many recipients at once (the engine's batches): rows in two queries, signals in two
-   * statements for the whole batch — the same context forRecipient builds, one at a time.
-   * A recipient whose contact or account is missing maps to an Error instead of a context.
+   * Many recipients at once (the engine's batches), each context holding only what its `needs`
+   * name (`projectContext`; ALL_CONTEXT: the whole context forRecipient builds): rows in two
+   * queries, and the signals are computed for the fields any of them reads (at most one
+   * statement per subject kind, none when no template reads one), so a template that reads
+   * two signals costs two aggregates, not the standard set. Keyed by each send's `key`; a
+   * recipient whose contact or account is missing maps to an Error instead of a context.
    */
-  async forRecipients(pairs: { contactId: string; accountId: string }[]): Promise<Map<string, RenderContext | Error>> {
-    const out = new Map<string, RenderContext | Error>();
-    if (!pairs.length) return out;
+  async forSends(sends: { key: string; contactId: string; accountId: string; needs: ContextNeeds }[]): Promise<Map<string, Partial<RenderContext> | Error>> {
+    const out = new Map<string, Partial<RenderContext> | Error>();
+    if (!sends.length) return out;
     const now = this.clock.now();
-    const contacts = new Map((await this.accounts.contactsByIds([...new Set(pairs.map((p) => p.contactId))])).map((c) => [String(c.id), c]));
-    const accounts = new Map((await this.accounts.accountsByIds([...new Set(pairs.map((p) => p.accountId))])).map((a) => [String(a.id), a]));
-    const { accountSignals, contactSignals } = this.signalSets();
-    const [av, cv] = await Promise.all([
-      this.signals.evaluate('account', [...accounts.keys()], accountSignals, now),
-      this.signals.evaluate('contact', [...contacts.keys()], contactSignals, now),
+    const fields = new Set([...new Set(sends.map((s) => s.needs))].flatMap((needs) => [...signalFields(needs, SIGNAL_FIELDS)]));
+    const plan = this.plan(fields);
+    const contactIds = [...new Set(sends.map((p) => p.contactId))];
+    const accountIds = [...new Set(sends.map((p) => p.accountId))];
+    const none = new Map<string, (number | null)[]>();
+    // The four reads are independent (a missing subject has no signal row either): in parallel, one round trip's wait.
+    const [contactRows, accountRows, av, cv] = await Promise.all([
+      this.accounts.contactsByIds(contactIds),
+      this.accounts.accountsByIds(accountIds),
+      plan.account.length ? this.signals.evaluate('account', accountIds, plan.account, now) : none,
+      plan.contact.length ? this.signals.evaluate('contact', contactIds, plan.contact, now) : none,
     ]);
-    for (const p of pairs) {
+    const contacts = new Map(contactRows.map((c) => [String(c.id), c]));
+    const accounts = new Map(accountRows.map((a) => [String(a.id), a]));
+    for (const p of sends) {
       const contact = contacts.get(p.contactId);
       const account = accounts.get(p.accountId);
-      const key = `${p.contactId}:${p.accountId}`;
       if (!contact || !account) {
-        out.set(key, new NotFound(!contact ? `contact ${p.contactId} not found` : `account ${p.accountId} not found`));
+        out.set(p.key, new NotFound(!contact ? `contact ${p.contactId} not found` : `account ${p.accountId} not found`));
         continue;
       }
-      const signals = this.toRenderSignals(account, av.get(p.accountId) ?? accountSignals.map(() => null), cv.get(p.contactId) ?? contactSignals.map(() => null));
-      out.set(key, buildContext(contact, account, signals, this.csmOf(account), this.config, now));
+      const signals = plan.values(account, av.get(p.accountId) ?? plan.account.map(() => null), cv.get(p.contactId) ?? plan.contact.map(() => null)) as RenderSignals;
+      out.set(p.key, projectContext(buildContext(contact, account, signals, this.csmOf(account), this.config, now), p.needs));
     }
     return out;
   }
@@ -84,56 +100,8 @@ export class RenderContextBuilder {
     return csm ? { name: csm.name, email: csm.email, ...(csm.title ? { title: csm.title } : {}) } : null;
   }
 
-  private signalSets(): { accountSignals: Signal[]; contactSignals: Signal[] } {
-    const { keyFeatures, loginEvent } = this.config.templates;
-    const accountSignals: Signal[] = [
-      { kind: 'active_contacts', days: 30 },
-      { kind: 'distinct_events', days: 30, events: keyFeatures },
-      { kind: 'days_until_renewal' },
-      { kind: 'days_since_contract_start' },
-      { kind: 'event_count', event: loginEvent, days: 30 },
-      { kind: 'event_count', event: loginEvent, days: 30, offsetDays: 30 },
-      ...keyFeatures.flatMap((event): Signal[] => [
-        { kind: 'event_count', event, days: 30 },
-        { kind: 'days_since_last', event },
-      ]),
-    ];
-    const contactSignals: Signal[] = [
-      { kind: 'days_since_last', event: loginEvent },
-      { kind: 'event_count', event: loginEvent, days: 30 },
-    ];
-    return { accountSignals, contactSignals };
-  }
-
-  private async computeSignals(account: AccountRow, contact: ContactRow, now: Date): Promise<RenderSignals> {
-    const { accountSignals, contactSignals } = this.signalSets();
-    const [a, c] = await Promise.all([
-      this.signals.forAccount(account.id, accountSignals, now),
-      this.signals.forContact(contact.id, contactSignals, now),
-    ]);
-    return this.toRenderSignals(account, a ?? accountSignals.map(() => null), c ?? contactSignals.map(() => null));
-  }
-
-  private toRenderSignals(account: AccountRow, av: (number | null)[], cv: (number | null)[]): RenderSignals {
-    const { keyFeatures } = this.config.templates;
-    const usage = keyFeatures.map((key, i) => ({ key, count30d: av[6 + i * 2] ?? 0, daysSinceLast: av[7 + i * 2] }));
-    const seats = account.seats;
-    const active = av[0] ?? 0;
-    return {
-      daysSinceLastLogin: cv[0],
-      logins30d: cv[1] ?? 0,
-      accountLogins30d: av[4] ?? 0,
-      accountLoginsPrev30d: av[5] ?? 0,
-      activeUsers30d: active,
-      seats,
-      seatUtilization: seats ? Math.round((active / seats) * 100) : null,
-      featuresUsed30d: av[1] ?? 0,
-      usedFeatures: usage.filter((u) => u.daysSinceLast !== null).map((u) => u.key),
-      unusedFeatures: usage.filter((u) => u.daysSinceLast === null).map((u) => u.key),
-      keyFeatureUsage: usage,
-      daysUntilRenewal: av[2],
-      daysSinceContractStart: av[3],
-    };
+  private plan(fields: ReadonlySet<SignalField>): SignalPlan {
+    return signalPlan(fields, this.config.templates);
   }
 }
 

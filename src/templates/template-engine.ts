@@ -173,6 +173,11 @@ export class TemplateEngine {
     };
   }
 
+  /** A version this process has compiled (current or stored), if any. */
+  compiledVersion(version: string): CompiledTemplate | undefined {
+    return this.byVersion.get(version);
+  }
+
   /** A stored version, compiled from its own sources (cached like any other version). */
   async fromSources(version: string, name: string, sources: Record<string, string>): Promise<CompiledTemplate> {
     const known = this.byVersion.get(version);

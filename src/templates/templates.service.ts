@@ -6,6 +6,7 @@ import { NotFound, Problem } from '../common/errors';
 import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import type { CompiledTemplate } from './compile';
+import { ContextNeeds, contextNeeds } from './context-subset';
 import type { LinkBuilder } from './links';
 import { RenderContext, sampleContext } from './render-context';
 import { RenderedEmail, TemplateEngine, TemplateInfo } from './template-engine';
@@ -40,10 +41,26 @@ export class TemplatesService {
 
   /** Re-renders a stored version (from memory, or compiled from its stored sources). */
   async renderVersion(version: string, locale: string | undefined, context: RenderContext, links: LinkBuilder): Promise<RenderedEmail> {
+    const compiled = this.engine.compiledVersion(version) ?? (await this.compileStored(version));
+    return this.engine.renderCompiled(compiled, locale ?? context.contact.locale, context, links);
+  }
+
+  /** A stored version's compiled form (without reading the database when this process has it compiled: pinned messages). */
+  private async compileStored(version: string): Promise<CompiledTemplate> {
     const row = await this.repo.find(version);
     if (!row) throw new NotFound(`template version ${version} not found`);
-    const compiled = await this.engine.fromSources(version, row.template, row.sources);
-    return this.engine.renderCompiled(compiled, locale ?? context.contact.locale, context, links);
+    return this.engine.fromSources(version, row.template, row.sources);
+  }
+
+  /**
+   * For a message to pin: the template's current version, stored (template_versions) before
+   * the message exists, and what the message's render context must hold to re-render it
+   * (`contextNeeds`). Throws like `render` for a missing template or one with errors.
+   */
+  async pin(name: string): Promise<{ version: string; needs: ContextNeeds }> {
+    const compiled = await this.engine.get(name);
+    if (!this.stored.has(compiled.version)) await this.store(compiled);
+    return { version: compiled.version, needs: contextNeeds(compiled) };
   }
 
   names(): Promise<string[]> {

@@ -1,3 +1,4 @@
+import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,12 +16,17 @@ import { JourneyVersionsService } from '../../src/engine/journey-versions.servic
 import { StepRunnerService } from '../../src/engine/step-runner.service';
 import { TriggersService } from '../../src/engine/triggers.service';
 import { Journey } from '../../src/journeys/journey';
+import { PreviewLinkBuilder } from '../../src/templates/links';
+import { RenderContextBuilder } from '../../src/templates/render-context.builder';
+import { TemplatesService } from '../../src/templates/templates.service';
 import { TEST_KEYS } from '../support/app';
 import { cachedDatabase } from './bench-db';
 import { cpuMeter, processCpuSeconds, treeCpuSeconds } from './cpu-usage';
 import { line, numberOption, rssSampler, summary } from './report';
 
 const NOW = '2026-11-20T03:00:00Z';
+const ROOT = path.resolve(__dirname, '../../..');
+const TEMPLATE = 'adoption-we-miss-you';
 
 /**
  * `npm run bench -- engine [--accounts 100000] [--contacts 1000000] [--events 10000000]
@@ -51,8 +57,8 @@ export async function run(args: string[]): Promise<void> {
     await generate(gen, { accounts, contacts, events }).finally(() => gen.end());
   });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-bench-engine-'));
-  fs.mkdirSync(path.join(dir, 'templates', 'bench-mail'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'templates', 'bench-mail', 'ja.mjml'), '<mjml><mj-body></mj-body></mjml>');
+  // The repository's real templates (layouts, partials, features.yaml): (b) sends adoption-we-miss-you, as a real journey does.
+  fs.cpSync(path.join(ROOT, 'templates'), path.join(dir, 'templates'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'journeys'));
   const pg = new Client({ connectionString: db.url });
   await pg.connect();
@@ -98,11 +104,11 @@ export async function run(args: string[]): Promise<void> {
         trigger: { type: 'condition', condition: parseCondition('count(login, 14d) = 0 and occurred(login)') },
         reentry: { policy: 'cooldown', days: 30 },
         holdoutPercent: 10,
-        steps: [{ id: 'miss-you', type: 'send', template: 'bench-mail', category: 'marketing', next: undefined }],
+        steps: [{ id: 'miss-you', type: 'send', template: TEMPLATE, category: 'marketing', next: undefined }],
       };
       const sender: Journey = { ...idle, key: 'bench-send', trigger: { type: 'event', event: 'bench_never' }, reentry: { policy: 'never' }, holdoutPercent: 0,
         steps: [
-          { id: 'mail', type: 'send', template: 'bench-mail', category: 'marketing', next: 'pause' },
+          { id: 'mail', type: 'send', template: TEMPLATE, category: 'marketing', next: 'pause' },
           { id: 'pause', type: 'wait', durationMs: 7 * 86_400_000, next: undefined },
         ] };
       await app.get(JourneyVersionsService).sync({ journeys: [idle, sender], files: [], problems: [], dirExists: true });
@@ -152,6 +158,7 @@ export async function run(args: string[]): Promise<void> {
       );
       await pg.query('ANALYZE enrollments');
       const runner = app.get(StepRunnerService);
+      await app.get(TemplatesService).names(); // the templates are compiled once per process (MJML), before the clock starts
       pgCpu.restart();
       nodeCpu.restart();
       const tc = process.hrtime.bigint();
@@ -162,10 +169,14 @@ export async function run(args: string[]): Promise<void> {
       const [{ queued }] = (await pg.query(`SELECT count(*)::int AS queued FROM messages WHERE journey_key = 'bench-send'`)).rows;
       const [{ waiting }] = (await pg.query(`SELECT count(*)::int AS waiting FROM enrollments WHERE journey_key = 'bench-send' AND step_id = 'pause' AND status = 'active'`)).rows;
       if (queued !== due || waiting !== due) throw new Error(`expected ${due} sends and waits, got ${queued} outbox rows and ${waiting} waiting`);
+      // Outside the clock: every message is pinned, and a sample re-renders from its stored context exactly as from the whole standard context.
+      const [{ pinned, contextBytes }] = (await pg.query(`SELECT count(template_version)::int AS pinned, round(avg(pg_column_size(context)))::int AS "contextBytes" FROM messages WHERE journey_key = 'bench-send'`)).rows;
+      if (pinned !== due) throw new Error(`expected ${due} pinned messages, got ${pinned}`);
+      await checkRenders(app, pg);
       const stepsPerSecond = Math.round(advanced / stepSeconds);
       const ms = results.reduce((s, r) => ({ claim: s.claim + r.ms.claim, read: s.read + r.ms.read, apply: s.apply + r.ms.apply }), { claim: 0, read: 0, apply: 0 });
       const perStep = (sec: number | null) => (sec === null ? null : Math.round((sec * 1e6) / advanced) / 1000);
-      line({ phase: 'steps', enrollments: due, advanced, outboxRows: queued, workers, seconds: stepSeconds, stepsPerSecond, workerMs: ms, ...stepCpu,
+      line({ phase: 'steps', enrollments: due, advanced, outboxRows: queued, template: TEMPLATE, contextBytes, workers, seconds: stepSeconds, stepsPerSecond, workerMs: ms, ...stepCpu,
         cpuMsPerStep: { postgres: perStep(stepCpu.postgresCpuSeconds), node: perStep(stepCpu.nodeCpuSeconds) }, target: '>= 5000 steps/s' });
 
       const peak = rss.peakMb();
@@ -189,6 +200,17 @@ export async function run(args: string[]): Promise<void> {
     await pg.end();
     await db.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Five stored messages render from their pinned version and stored context exactly as from the whole context built now. */
+async function checkRenders(app: INestApplicationContext, pg: Client): Promise<void> {
+  const templates = app.get(TemplatesService);
+  const rows = (await pg.query(`SELECT contact_id::text, account_id::text, template_version, locale, context FROM messages WHERE journey_key = 'bench-send' ORDER BY id LIMIT 5`)).rows;
+  for (const m of rows) {
+    const whole = { ...(await app.get(RenderContextBuilder).forRecipient(m.contact_id, m.account_id)), journey: m.context.journey, now: m.context.now };
+    const [a, b] = [await templates.renderVersion(m.template_version, m.locale, m.context, new PreviewLinkBuilder()), await templates.renderVersion(m.template_version, m.locale, whole, new PreviewLinkBuilder())];
+    if (a.html !== b.html || a.text !== b.text || a.subject !== b.subject) throw new Error(`message of contact ${m.contact_id}: the stored context renders differently from the whole context`);
   }
 }
 
