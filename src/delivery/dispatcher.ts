@@ -166,6 +166,12 @@ export class Dispatcher {
     const d = this.config.delivery;
     const writer = new OutcomeWriter(this.repo, this.clock, this.worker, d.leaseMs);
     const inFlight = new Set<Promise<void>>();
+    let room: (() => void) | null = null; // the send loop, waiting for a send to leave inFlight
+    const wakeRoom = () => {
+      const wake = room;
+      room = null;
+      wake?.();
+    };
     let pausing: Promise<void> = Promise.resolve();
     const state: { outage: SendFailure | null } = { outage: null };
     // Over SMTP, no more in flight than pooled connections: a send nodemailer queued inside the
@@ -184,8 +190,7 @@ export class Dispatcher {
     // rejection, which would end the process with sends in flight.
     const renderNext = (afterIo = false): Promise<Rendered[] | null> => {
       const p = (async () => {
-        // afterIo: a statement just issued goes out on its socket first (the driver writes it
-        // on a later tick; rendering meanwhile would hold it back).
+        // afterIo: a statement just issued goes out first (the driver writes it on a later tick).
         if (afterIo) await new Promise((resolve) => setImmediate(resolve));
         if (state.outage) return null;
         const slice = await feed.take();
@@ -222,7 +227,7 @@ export class Dispatcher {
       }
       const current: Promise<void>[] = [];
       for (let i = 0; i < ready.length; i++) {
-        while (inFlight.size >= group) await Promise.race(inFlight);
+        while (inFlight.size >= group) await new Promise<void>((resolve) => (room = resolve));
         const early = state.outage as SendFailure | null; // set by a send callback meanwhile
         if (early) {
           releaseAll(ready.slice(i), early);
@@ -252,7 +257,7 @@ export class Dispatcher {
               },
             );
           })
-          .finally(() => inFlight.delete(p));
+          .finally(() => (inFlight.delete(p), wakeRoom()));
         inFlight.add(p);
         current.push(p);
       }
@@ -365,11 +370,7 @@ export class Dispatcher {
     }
   }
 
-  /**
-   * The mail composed now, during the render (which runs while the process waits for the
-   * group's statement), not on the send's path; a mail that fails to compose is composed
-   * again at its send and fails there, as a send, exactly as before.
-   */
+  /** Composed now, off the send's path; one that fails to compose is composed again at its send and fails there, as a send. */
   private composeAhead(mail: OutgoingMail): OutgoingMail | ComposedMail {
     try {
       return this.transport.compose(mail);

@@ -169,18 +169,21 @@ export async function run(args: string[]): Promise<void> {
       const share = await prepare(lo, hi);
       const b0 = await sink.count();
       await m.start();
+      const c0 = threadCpuSeconds(process.pid);
       const t0 = process.hrtime.bigint();
       await sendBare(share);
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const mainThread = threadCpuSeconds(process.pid) - c0;
       await m.stop();
       share.length = 0; // not kept alive for the GC to scan during the dispatcher's leg
-      return { seconds, received: (await sink.count()) - b0 };
+      return { seconds, mainThread, received: (await sink.count()) - b0 };
     };
     // Dispatcher share: those contacts' messages become due (untimed), then the dispatcher drains them.
     const dispatcherShare = async (lo: number, hi: number, m: ReturnType<typeof measure>) => {
       await q.query(`UPDATE messages SET scheduled_at = now() - interval '1 minute' WHERE contact_id > $1 AND contact_id <= $2`, [lo, hi]);
       const d0 = await sink.count();
       await m.start();
+      const c0 = threadCpuSeconds(process.pid);
       const t0 = process.hrtime.bigint();
       for (;;) {
         const r = await dispatcher.tick();
@@ -188,8 +191,9 @@ export async function run(args: string[]): Promise<void> {
         rounds++;
       }
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const mainThread = threadCpuSeconds(process.pid) - c0;
       await m.stop();
-      return { seconds, received: (await sink.count()) - d0 };
+      return { seconds, mainThread, received: (await sink.count()) - d0 };
     };
     if (warm > 0) {
       const w = { baseline: await baselineShare(0, warm, untimed), dispatcher: await dispatcherShare(0, warm, untimed) };
@@ -206,7 +210,12 @@ export async function run(args: string[]): Promise<void> {
       const d = await dispatcherShare(lo, hi, measure('dispatcher', leg + 1));
       secs += d.seconds;
       received += d.received;
-      line({ phase: 'leg', leg: leg + 1, messages: hi - lo, baselineMsgsPerSec: Math.round((hi - lo) / b.seconds), dispatcherMsgsPerSec: Math.round((hi - lo) / d.seconds), loadAverage1m: round(os.loadavg()[0]) });
+      line({
+        phase: 'leg', leg: leg + 1, messages: hi - lo, baselineMsgsPerSec: Math.round((hi - lo) / b.seconds), dispatcherMsgsPerSec: Math.round((hi - lo) / d.seconds),
+        // Each side's JavaScript thread: CPU ms per message, and its busy share of the leg.
+        mainThread: { baseline: { msPerMessage: round((b.mainThread * 1000) / (hi - lo)), busy: round(b.mainThread / b.seconds) }, dispatcher: { msPerMessage: round((d.mainThread * 1000) / (hi - lo)), busy: round(d.mainThread / d.seconds) } },
+        loadAverage1m: round(os.loadavg()[0]),
+      });
     }
     bare.close();
     profiler.close();
