@@ -187,7 +187,9 @@ export class DispatchRepository {
   ): Promise<{ recorded: number; held: Set<string> }> {
     if (!outcomes.length && !mark?.ids.length) return { recorded: 0, held: new Set() };
     const status = (e: OutcomeRow['event']) => to(e);
-    const rows = await this.db.query<{ n: number; held: string[] }>(
+    // Prepared once per pooled connection: one of these runs per group of sends, on their path.
+    const rows = await this.db.prepared<{ n: number; held: string[] }>(
+      'delivery_record_and_mark',
       `WITH done AS (
          UPDATE messages m SET
             status = d.status,

@@ -7,12 +7,12 @@ import type { Config } from '../config/config';
 import { longestWindow } from '../delivery/caps';
 import { BatchFeed } from './batch-feed';
 import { deliveryOutcomes } from './delivery.metrics';
-import { ClaimedMessage, DispatchRepository, GateDecisionRow, OutcomeRow } from './dispatch.repository';
+import { ClaimedMessage, DispatchRepository, GateDecisionRow } from './dispatch.repository';
 import { Candidate, decide } from './gate';
 import { buildHeaders, messageIdFor, unsubscribeToken, unsubscribeUrl } from './headers';
-import { MailTransport, OutgoingMail } from './mail-transport';
+import { ComposedMail, MailTransport, OutgoingMail } from './mail-transport';
 import { MessageRenderer, RenderedEmail } from './message-renderer';
-import { OutcomeWriter } from './outcome-writer';
+import { blank, OutcomeWriter, released } from './outcome-writer';
 import { RateLimiter, Slot } from './rate-limiter';
 import { resolveTimeZone } from './send-window';
 import { classifySendError, retryDelay, SendFailure } from './smtp-errors';
@@ -166,6 +166,12 @@ export class Dispatcher {
     const d = this.config.delivery;
     const writer = new OutcomeWriter(this.repo, this.clock, this.worker, d.leaseMs);
     const inFlight = new Set<Promise<void>>();
+    let room: (() => void) | null = null; // the send loop, waiting for a send to leave inFlight
+    const wakeRoom = () => {
+      const wake = room;
+      room = null;
+      wake?.();
+    };
     let pausing: Promise<void> = Promise.resolve();
     const state: { outage: SendFailure | null } = { outage: null };
     // Over SMTP, no more in flight than pooled connections: a send nodemailer queued inside the
@@ -182,8 +188,10 @@ export class Dispatcher {
     // The next group is rendered while this one is sending. A failure to mark a group (database
     // down) surfaces when it is awaited; until then it must not count as an unhandled
     // rejection, which would end the process with sends in flight.
-    const renderNext = (): Promise<Rendered[] | null> => {
+    const renderNext = (afterIo = false): Promise<Rendered[] | null> => {
       const p = (async () => {
+        // afterIo: a statement just issued goes out first (the driver writes it on a later tick).
+        if (afterIo) await new Promise((resolve) => setImmediate(resolve));
         if (state.outage) return null;
         const slice = await feed.take();
         return slice ? this.renderGroup(slice, writer, result) : null;
@@ -204,7 +212,11 @@ export class Dispatcher {
         // So a group is marked only once the sends before the one on the wire are done, in the
         // same statement that records their outcomes (one round trip per group).
         await Promise.all(before);
-        ready = await this.mark(rendered, writer);
+        const marking = this.mark(rendered, writer);
+        // The group after it is rendered while the statement is on its way (work for the time
+        // the process would otherwise wait on the commit).
+        next = renderNext(true);
+        ready = await marking;
       } catch (err) {
         // Let the sends in flight finish and their outcomes be recorded before giving up the
         // round; the unmarked rest stays leased and comes back as `queued`.
@@ -213,10 +225,9 @@ export class Dispatcher {
         await pausing;
         throw err;
       }
-      next = renderNext();
       const current: Promise<void>[] = [];
       for (let i = 0; i < ready.length; i++) {
-        while (inFlight.size >= group) await Promise.race(inFlight);
+        while (inFlight.size >= group) await new Promise<void>((resolve) => (room = resolve));
         const early = state.outage as SendFailure | null; // set by a send callback meanwhile
         if (early) {
           releaseAll(ready.slice(i), early);
@@ -246,7 +257,7 @@ export class Dispatcher {
               },
             );
           })
-          .finally(() => inFlight.delete(p));
+          .finally(() => (inFlight.delete(p), wakeRoom()));
         inFlight.add(p);
         current.push(p);
       }
@@ -332,7 +343,7 @@ export class Dispatcher {
     }
   }
 
-  private async render(m: ClaimedMessage): Promise<{ mail: OutgoingMail; email: RenderedEmail } | { error: string }> {
+  private async render(m: ClaimedMessage): Promise<{ mail: OutgoingMail | ComposedMail; email: RenderedEmail } | { error: string }> {
     const { config } = this;
     const token = unsubscribeToken(config.secrets.trackingKeys, m.id, m.contact_id);
     const url = unsubscribeUrl(config.publicUrl, token);
@@ -353,16 +364,25 @@ export class Dispatcher {
         messageId: m.message_id_header,
         headers: headers as Record<string, string>,
       };
-      return { mail, email };
+      return { mail: this.composeAhead(mail), email };
     } catch (err) {
       return { error: (err as Error).message ?? String(err) };
+    }
+  }
+
+  /** Composed now, off the send's path; one that fails to compose is composed again at its send and fails there, as a send. */
+  private composeAhead(mail: OutgoingMail): OutgoingMail | ComposedMail {
+    try {
+      return this.transport.compose(mail);
+    } catch {
+      return mail;
     }
   }
 }
 
 interface Rendered {
   m: ClaimedMessage;
-  mail: OutgoingMail;
+  mail: OutgoingMail | ComposedMail;
   email: RenderedEmail;
 }
 
@@ -377,10 +397,3 @@ function push(map: Map<string, number[]>, key: string, t: number) {
   else map.set(key, [t]);
 }
 
-function blank(id: string, event: OutcomeRow['event']): OutcomeRow {
-  return { id, event, reason: null, error: null, smtpResponse: null, next: null, templateVersion: null, subject: null };
-}
-
-function released(id: string, reason: string): OutcomeRow {
-  return { ...blank(id, 'released'), reason };
-}

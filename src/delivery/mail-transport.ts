@@ -25,13 +25,30 @@ export interface SendReceipt {
   response: string;
 }
 
+/** An email composed ahead of its send (`MailTransport.compose`): the bytes are fixed, only the transfer remains. */
+export class ComposedMail {
+  constructor(
+    readonly id: string,
+    readonly message: nodemailer.SendMailOptions,
+  ) {}
+}
+
 /**
  * Where mail goes. Injectable so the dispatcher does not care whether it talks SMTP or
  * writes files. `send` rejects with the transport's error; the dispatcher classifies it.
  */
 export abstract class MailTransport {
   abstract readonly kind: 'smtp' | 'file';
-  abstract send(mail: OutgoingMail): Promise<SendReceipt>;
+  /** Sends a mail, composing it first unless it was composed ahead. */
+  abstract send(mail: OutgoingMail | ComposedMail): Promise<SendReceipt>;
+
+  /**
+   * Composes a mail ahead of its send (the dispatcher does it for the next group while it
+   * waits for a commit). Throws what composing at send time would reject with.
+   */
+  compose(mail: OutgoingMail): ComposedMail {
+    return new ComposedMail(mail.id, nodemailerMessage(mail));
+  }
   /** Resolves when the provider is reachable (used to end an outage pause). */
   abstract verify(): Promise<void>;
   abstract close(): Promise<void>;
@@ -50,6 +67,10 @@ export function nodemailerMessage(mail: OutgoingMail): nodemailer.SendMailOption
     messageId: mail.messageId,
     envelope: { from: mail.envelopeFrom ?? from, to: mail.to },
   };
+}
+
+function messageOf(mail: OutgoingMail | ComposedMail): nodemailer.SendMailOptions {
+  return mail instanceof ComposedMail ? mail.message : nodemailerMessage(mail);
 }
 
 /** Pooled SMTP (SMTP_URL): connections are reused, each carries up to SMTP_POOL_MESSAGES. */
@@ -75,8 +96,8 @@ export class SmtpTransport extends MailTransport {
     } as nodemailer.TransportOptions);
   }
 
-  async send(mail: OutgoingMail): Promise<SendReceipt> {
-    const info = await this.transporter.sendMail(nodemailerMessage(mail));
+  async send(mail: OutgoingMail | ComposedMail): Promise<SendReceipt> {
+    const info = await this.transporter.sendMail(messageOf(mail));
     return { response: String(info.response ?? '') };
   }
 
@@ -106,8 +127,8 @@ export class FileTransport extends MailTransport {
     fs.mkdirSync(dir, { recursive: true });
   }
 
-  async send(mail: OutgoingMail): Promise<SendReceipt> {
-    const info = (await this.transporter.sendMail(nodemailerMessage(mail))) as { message: Buffer };
+  async send(mail: OutgoingMail | ComposedMail): Promise<SendReceipt> {
+    const info = (await this.transporter.sendMail(messageOf(mail))) as { message: Buffer };
     const file = path.join(this.dir, `${mail.id}.eml`);
     const tmp = `${file}.${process.pid}.tmp`;
     await fs.promises.writeFile(tmp, info.message);

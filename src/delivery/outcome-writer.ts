@@ -96,3 +96,13 @@ export class OutcomeWriter {
     }
   }
 }
+
+/** An outcome with nothing but its id and event set. */
+export function blank(id: string, event: OutcomeRow['event']): OutcomeRow {
+  return { id, event, reason: null, error: null, smtpResponse: null, next: null, templateVersion: null, subject: null };
+}
+
+/** A message given back to the queue untouched (attempt not counted). */
+export function released(id: string, reason: string): OutcomeRow {
+  return { ...blank(id, 'released'), reason };
+}

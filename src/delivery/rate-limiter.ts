@@ -63,15 +63,19 @@ export class RateLimiter {
    * Resolves at the moment this caller may hand one message to SMTP: at `slot` if it is still
    * usable (waiting for it when it is ahead), else at a fresh slot.
    */
-  async acquire(slot?: Slot): Promise<void> {
-    if (this.unlimited) return;
+  acquire(slot?: Slot): Promise<void> {
+    if (this.unlimited) return Promise.resolve();
+    // The usual case, without the loop's promises: the reserved slot is still usable.
+    if (slot && performance.now() <= slot.at + SLOT_TOLERANCE_MS) return waitUntil(slot.at);
+    return this.acquireFresh();
+  }
+
+  /** A fresh slot (none was reserved, or it has passed), waited for. */
+  private async acquireFresh(): Promise<void> {
     for (;;) {
-      const s = slot ?? (await this.reserve(1))[0];
-      if (performance.now() <= s.at + SLOT_TOLERANCE_MS) {
-        await waitUntil(s.at);
-        return;
-      }
-      slot = undefined; // too late for it: lost, like any unused slot
+      const [s] = await this.reserve(1);
+      if (performance.now() <= s.at + SLOT_TOLERANCE_MS) return waitUntil(s.at);
+      // Too late for it (this process stalled): lost, like any unused slot.
     }
   }
 

@@ -11,7 +11,9 @@ export class RateRepository {
    * the database's present it now ends, in milliseconds.
    */
   async advance(name: string, ms: number): Promise<number> {
-    const rows = await this.db.query<{ ahead_ms: number }>(
+    // Prepared once per pooled connection: it runs once per group of sends.
+    const rows = await this.db.prepared<{ ahead_ms: number }>(
+      'delivery_rate_advance',
       `INSERT INTO delivery_rate AS r (name, tat) VALUES ($1, clock_timestamp() + make_interval(secs => $2::float8 / 1000))
        ON CONFLICT (name) DO UPDATE SET tat = greatest(r.tat, clock_timestamp()) + make_interval(secs => $2::float8 / 1000)
        RETURNING (extract(epoch FROM (r.tat - clock_timestamp())) * 1000)::float8 AS ahead_ms`,

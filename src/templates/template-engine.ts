@@ -66,22 +66,38 @@ export class TemplateEngine {
   private readonly hb = createHandlebars();
   private readonly byVersion = new Map<string, CompiledTemplate>();
   private snapshot?: Snapshot;
+  /** The files the snapshot was built from. */
+  private sources?: SourceSet;
   private loadedAt = -Infinity;
   private loading?: Promise<Snapshot>;
+  /** Snapshots built from files (a reload that found every file unchanged builds none). */
+  builds = 0;
 
   constructor(private readonly o: EngineOptions) {}
 
-  /** Re-reads the files when the reload interval has passed; unchanged templates keep their compiled form. */
+  /**
+   * Re-reads the files when the reload interval has passed (`force`: now); unchanged templates
+   * keep their compiled form, and when no file changed at all the snapshot is kept as it is.
+   */
   async current(force = false): Promise<Snapshot> {
     if (!force && this.snapshot && performance.now() - this.loadedAt < this.o.reloadMs) return this.snapshot;
-    this.loading ??= this.load().finally(() => (this.loading = undefined));
+    this.loading ??= this.load(force).finally(() => (this.loading = undefined));
     return this.loading;
   }
 
-  private async load(): Promise<Snapshot> {
+  private async load(force: boolean): Promise<Snapshot> {
     const started = performance.now();
-    const snapshot = await this.build(readSourceDir(this.o.dir));
+    const set = readSourceDir(this.o.dir);
+    // Parsing, planning (a hash over every file) and the features file were redone on every
+    // reload, every 2 s while mail is being sent; files that read back the same give the same snapshot.
+    if (!force && this.snapshot && this.sources && sameSources(set, this.sources)) {
+      this.loadedAt = started;
+      return this.snapshot;
+    }
+    const snapshot = await this.build(set);
+    this.builds++;
     this.snapshot = snapshot;
+    this.sources = set;
     this.loadedAt = started;
     return snapshot;
   }
@@ -227,4 +243,10 @@ export class TemplateEngine {
     const text = normalizeText(loc.text(context, data)).trim() + '\n';
     return { template: compiled.name, version: compiled.version, locale: loc.locale, category: compiled.category, subject, preheader, html, text };
   }
+}
+
+function sameSources(a: SourceSet, b: SourceSet): boolean {
+  if (a.size !== b.size) return false;
+  for (const [file, text] of a) if (b.get(file) !== text) return false;
+  return true;
 }

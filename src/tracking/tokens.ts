@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, KeyObject, timingSafeEqual } from 'node:crypto';
 import type { TrackingKey } from '../config/secrets';
 
 /**
@@ -28,8 +28,17 @@ export type VerifyResult = { ok: true; payload: TokenPayload; keyId: string } | 
 
 const MAX_TOKEN_LENGTH = 4096;
 
+// Each secret's key object, made once: a key given as a string is converted again for every
+// HMAC, and links are signed several times per message sent.
+const keyObjects = new Map<string, KeyObject>();
+
 function mac(secret: string, data: string): Buffer {
-  return createHmac('sha256', secret).update(data).digest();
+  let key = keyObjects.get(secret);
+  if (!key) {
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    if (keyObjects.size < 64) keyObjects.set(secret, key);
+  }
+  return createHmac('sha256', key).update(data).digest();
 }
 
 export function signToken(keys: TrackingKey[], payload: TokenPayload): string {

@@ -14,10 +14,10 @@ interface Stat {
   reaped: number;
 }
 
-function stat(pid: number): Stat | undefined {
+function stat(pid: number, file = `/proc/${pid}/stat`): Stat | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    text = fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
@@ -29,6 +29,14 @@ function stat(pid: number): Stat | undefined {
 /** CPU seconds of `pid` alone. */
 export function processCpuSeconds(pid: number): number {
   return (stat(pid)?.own ?? 0) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds of one thread of `pid`, by default its main thread (the JavaScript thread of a
+ * Node process; the process's figure adds the garbage collector's and libuv's threads).
+ */
+export function threadCpuSeconds(pid: number, tid = pid): number {
+  return (stat(pid, `/proc/${pid}/task/${tid}/stat`)?.own ?? 0) / TICKS_PER_SECOND;
 }
 
 /** CPU seconds of `pid` and all its children, live or exited (a postmaster and its backends). */

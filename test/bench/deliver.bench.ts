@@ -13,15 +13,16 @@ import { TEST_KEYS } from '../support/app';
 import { MessageRenderer } from '../../src/delivery/message-renderer';
 import { TemplatesService } from '../../src/templates/templates.service';
 import { benchDatabase } from './bench-db';
-import { line, numberOption, rssSampler, summary } from './report';
+import { legProfiler } from './leg-profiler';
+import { line, numberOption, option, rssSampler, summary } from './report';
 import { startSinkProcess } from './smtp-sink-process';
-import { cpuMeter, processCpuSeconds, treeCpuSeconds } from './cpu-usage';
+import { cpuMeter, processCpuSeconds, threadCpuSeconds, treeCpuSeconds } from './cpu-usage';
 
 // The repository root (this file runs from dist/test/bench).
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /**
- * `npm run bench -- deliver [--messages 20000] [--connections 10] [--rate 5000] [--batch 1000] [--legs 4]`: queued personalised
+ * `npm run bench -- deliver [--messages 20000] [--connections 10] [--rate 5000] [--batch 1000] [--legs 4] [--warmup 1000] [--cpu-prof DIR]`: queued personalised
  * messages delivered by the full dispatcher (claim with SKIP LOCKED, suppression/consent/
  * window/cap checks, render, rate-limit reservation, pooled SMTP send, outcome update) to
  * an SMTP sink in its own process, against bare nodemailer pooled sends of the same number
@@ -31,6 +32,10 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 export async function run(args: string[]): Promise<void> {
   const opt = (name: string, def: number) => numberOption(args, name, def);
   const total = opt('messages', 20_000);
+  // Untimed, before the legs: the same number of messages through each side, so that neither
+  // side's first leg pays for cold code (JIT), fresh pool connections or the sink's warm-up.
+  const warm = opt('warmup', 1000);
+  const all = warm + total;
   const db = await benchDatabase('deliver');
   const sink = await startSinkProcess();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchline-bench-deliver-'));
@@ -58,12 +63,12 @@ export async function run(args: string[]): Promise<void> {
   const sample = app.get(TemplatesService).sample('ja');
   try {
     const q = app.get(Db);
-    const accounts = Math.ceil(total / 10);
+    const accounts = Math.ceil(all / 10);
     await q.query(`INSERT INTO accounts (external_id, name, timezone, created_at, updated_at) SELECT 'acct-' || g, 'Account ' || g, 'Asia/Tokyo', now(), now() FROM generate_series(1, $1::int) g`, [accounts]);
     await q.query(
       `INSERT INTO contacts (external_id, account_id, email, name, consent_marketing, created_at, updated_at)
        SELECT 'u-' || g, 1 + (g - 1) / 10, 'user' || g || '@bench.example', 'ユーザー ' || g, true, now(), now() FROM generate_series(1, $1::int) g`,
-      [total],
+      [all],
     );
     // Personalised contexts: the standard render context with each recipient's own name, account and figures.
     const contextFor = (i: number, accountId: number) => ({
@@ -72,8 +77,8 @@ export async function run(args: string[]): Promise<void> {
       account: { ...sample.account, id: String(accountId), externalId: `acct-${accountId}`, name: `Account ${accountId}` },
       signals: { ...sample.signals, daysSinceLastLogin: 14 + (i % 30), activeUsers30d: i % 25 },
     });
-    for (let from = 1; from <= total; from += 5000) {
-      const ids = Array.from({ length: Math.min(5000, total - from + 1) }, (_, k) => from + k);
+    for (let from = 1; from <= all; from += 5000) {
+      const ids = Array.from({ length: Math.min(5000, all - from + 1) }, (_, k) => from + k);
       await q.query(
         `INSERT INTO messages (idempotency_key, account_id, contact_id, to_email, journey_key, enrollment_id, step_id, template, locale, category, context, scheduled_at, created_at, updated_at)
          SELECT 'e' || c.id || ':s1:c' || c.id, c.account_id, c.id, c.email, 'adoption', c.id, 's1', $2, 'ja', 'marketing', x.ctx, now() + interval '1 year', now(), now()
@@ -81,7 +86,10 @@ export async function run(args: string[]): Promise<void> {
         [ids, TEMPLATE, ids.map((i) => JSON.stringify(contextFor(i, 1 + Math.floor((i - 1) / 10))))],
       );
     }
-    line({ phase: 'seeded', messages: total, accounts, pool, batch: config.delivery.batchSize, concurrency: config.delivery.concurrency });
+    // Statistics and visibility as a live outbox has them (autovacuum would otherwise analyse
+    // and vacuum the freshly seeded tables during the first legs).
+    for (const table of ['accounts', 'contacts', 'messages']) await q.query(`VACUUM ANALYZE ${table}`);
+    line({ phase: 'seeded', messages: all, warmup: warm, accounts, pool, batch: config.delivery.batchSize, concurrency: config.delivery.concurrency });
 
     // Baseline: bare nodemailer, pooled, pre-rendered messages (rendering not timed). Each leg's
     // share is prepared just before its leg, so that no more than a share of the rendered
@@ -133,53 +141,95 @@ export async function run(args: string[]): Promise<void> {
     // CPU seconds per side (load-independent): this process (sender), the sink, PostgreSQL.
     const meters = {
       sender: cpuMeter(() => (process.cpuUsage().user + process.cpuUsage().system) / 1e6),
+      // The sender's JavaScript thread alone: a single-threaded sender's rate is bounded by 1 / this.
+      senderMainThread: cpuMeter(() => threadCpuSeconds(process.pid)),
       sink: cpuMeter(() => processCpuSeconds(sink.pid)),
       postgres: cpuMeter(() => (db.serverPid() ? treeCpuSeconds(db.serverPid()!) : 0)),
     };
-    const cpu = { baseline: { sender: 0, sink: 0, postgres: 0 }, dispatcher: { sender: 0, sink: 0, postgres: 0 } };
+    type Cpu = Record<keyof typeof meters, number>;
+    const cpu: { baseline: Cpu; dispatcher: Cpu } = { baseline: { sender: 0, senderMainThread: 0, sink: 0, postgres: 0 }, dispatcher: { sender: 0, senderMainThread: 0, sink: 0, postgres: 0 } };
     const startMeters = () => Object.values(meters).forEach((m) => m.restart());
-    const addCpu = (to: { sender: number; sink: number; postgres: number }) => (Object.keys(meters) as Array<keyof typeof meters>).forEach((k) => (to[k] += meters[k].used()));
-    for (let leg = 0; leg < legs; leg++) {
-      const lo = Math.floor((leg * total) / legs);
-      const hi = Math.floor(((leg + 1) * total) / legs);
+    // --cpu-prof DIR: each side's timed legs profiled separately (baseline-leg1.cpuprofile, dispatcher-leg1.cpuprofile, …).
+    const profiler = await legProfiler(args.includes('--cpu-prof') ? option(args, 'cpu-prof', 'bench-profiles') : undefined);
+    const addCpu = (to: Cpu) => (Object.keys(meters) as Array<keyof typeof meters>).forEach((k) => (to[k] += meters[k].used()));
+    // A leg's measurement around the timed part only: the CPU meters and the profiler.
+    const measure = (side: keyof typeof cpu, leg: number) => ({
+      start: async () => {
+        await profiler.start();
+        startMeters();
+      },
+      stop: async () => {
+        addCpu(cpu[side]);
+        await profiler.stop(`${side}-leg${leg}`);
+      },
+    });
+    const untimed = { start: async () => undefined, stop: async () => undefined };
+    // Baseline share: contacts lo+1..hi, pre-rendered (untimed), then sent.
+    const baselineShare = async (lo: number, hi: number, m: ReturnType<typeof measure>) => {
       const share = await prepare(lo, hi);
       const b0 = await sink.count();
-      startMeters();
-      let t0 = process.hrtime.bigint();
+      await m.start();
+      const c0 = threadCpuSeconds(process.pid);
+      const t0 = process.hrtime.bigint();
       await sendBare(share);
-      const bs = Number(process.hrtime.bigint() - t0) / 1e9;
-      addCpu(cpu.baseline);
-      baseSecs += bs;
-      baseReceived += (await sink.count()) - b0;
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const mainThread = threadCpuSeconds(process.pid) - c0;
+      await m.stop();
       share.length = 0; // not kept alive for the GC to scan during the dispatcher's leg
-
-      // This leg's share of the outbox becomes due (not timed), then the dispatcher drains it.
+      return { seconds, mainThread, received: (await sink.count()) - b0 };
+    };
+    // Dispatcher share: those contacts' messages become due (untimed), then the dispatcher drains them.
+    const dispatcherShare = async (lo: number, hi: number, m: ReturnType<typeof measure>) => {
       await q.query(`UPDATE messages SET scheduled_at = now() - interval '1 minute' WHERE contact_id > $1 AND contact_id <= $2`, [lo, hi]);
       const d0 = await sink.count();
-      startMeters();
-      t0 = process.hrtime.bigint();
+      await m.start();
+      const c0 = threadCpuSeconds(process.pid);
+      const t0 = process.hrtime.bigint();
       for (;;) {
         const r = await dispatcher.tick();
         if (!r.claimed) break;
         rounds++;
       }
-      const ds = Number(process.hrtime.bigint() - t0) / 1e9;
-      addCpu(cpu.dispatcher);
-      secs += ds;
-      received += (await sink.count()) - d0;
-      line({ phase: 'leg', leg: leg + 1, messages: hi - lo, baselineMsgsPerSec: Math.round((hi - lo) / bs), dispatcherMsgsPerSec: Math.round((hi - lo) / ds), loadAverage1m: round(os.loadavg()[0]) });
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const mainThread = threadCpuSeconds(process.pid) - c0;
+      await m.stop();
+      return { seconds, mainThread, received: (await sink.count()) - d0 };
+    };
+    if (warm > 0) {
+      const w = { baseline: await baselineShare(0, warm, untimed), dispatcher: await dispatcherShare(0, warm, untimed) };
+      line({ phase: 'warmup', messages: warm, baselineMsgsPerSec: Math.round(warm / w.baseline.seconds), dispatcherMsgsPerSec: Math.round(warm / w.dispatcher.seconds) });
+      rounds = 0;
+    }
+    for (let leg = 0; leg < legs; leg++) {
+      const lo = warm + Math.floor((leg * total) / legs);
+      const hi = warm + Math.floor(((leg + 1) * total) / legs);
+      const b = await baselineShare(lo, hi, measure('baseline', leg + 1));
+      baseSecs += b.seconds;
+      baseReceived += b.received;
+
+      const d = await dispatcherShare(lo, hi, measure('dispatcher', leg + 1));
+      secs += d.seconds;
+      received += d.received;
+      line({
+        phase: 'leg', leg: leg + 1, messages: hi - lo, baselineMsgsPerSec: Math.round((hi - lo) / b.seconds), dispatcherMsgsPerSec: Math.round((hi - lo) / d.seconds),
+        // Each side's JavaScript thread: CPU ms per message, and its busy share of the leg.
+        mainThread: { baseline: { msPerMessage: round((b.mainThread * 1000) / (hi - lo)), busy: round(b.mainThread / b.seconds) }, dispatcher: { msPerMessage: round((d.mainThread * 1000) / (hi - lo)), busy: round(d.mainThread / d.seconds) } },
+        loadAverage1m: round(os.loadavg()[0]),
+      });
     }
     bare.close();
-    const perMessage = (c: { sender: number; sink: number; postgres: number }) => ({ sender: round((c.sender * 1000) / total), sink: round((c.sink * 1000) / total), postgres: round((c.postgres * 1000) / total) });
+    profiler.close();
+    const perMessage = (c: Cpu) => ({ sender: round((c.sender * 1000) / total), senderMainThread: round((c.senderMainThread * 1000) / total), sink: round((c.sink * 1000) / total), postgres: round((c.postgres * 1000) / total) });
     const baseline = total / baseSecs;
-    line({ phase: 'baseline', what: 'bare nodemailer pooled sends of pre-rendered messages', messages: total, bodyKbPerMessage: round(bytes / total / 1024), seconds: round(baseSecs), msgsPerSec: Math.round(baseline), sinkReceived: baseReceived, cpuMsPerMessage: perMessage(cpu.baseline) });
+    line({ phase: 'baseline', what: 'bare nodemailer pooled sends of pre-rendered messages', messages: total, bodyKbPerMessage: round(bytes / all / 1024), seconds: round(baseSecs), msgsPerSec: Math.round(baseline), sinkReceived: baseReceived, cpuMsPerMessage: perMessage(cpu.baseline), mainThreadBusy: round(cpu.baseline.senderMainThread / baseSecs) });
     const [{ sent, other }] = await q.query(`SELECT count(*) FILTER (WHERE status = 'sent')::int AS sent, count(*) FILTER (WHERE status <> 'sent')::int AS other FROM messages`);
     // Every message arrived once: the baseline's and the dispatcher's Message-IDs are all distinct.
     const arrived = await sink.stats();
-    if (sent !== total || received !== total || baseReceived !== total || arrived.unique !== 2 * total || arrived.duplicates !== 0)
-      throw new Error(`dispatcher: ${sent} marked sent, ${other} not, sink received ${received} (baseline ${baseReceived}) of ${total}; ${arrived.unique} distinct Message-IDs, ${arrived.duplicates} duplicates`);
+    // (the warm-up's messages included: `all` per side)
+    if (sent !== all || received !== total || baseReceived !== total || arrived.unique !== 2 * all || arrived.duplicates !== 0)
+      throw new Error(`dispatcher: ${sent} marked sent of ${all}, ${other} not, sink received ${received} in the legs (baseline ${baseReceived}) of ${total}; ${arrived.unique} distinct Message-IDs of ${2 * all}, ${arrived.duplicates} duplicates`);
     const value = total / secs;
-    line({ phase: 'dispatcher', messages: total, rounds, seconds: round(secs), msgsPerSec: Math.round(value), sinkReceived: received, cpuMsPerMessage: perMessage(cpu.dispatcher), peakRssMb: rss.peakMb() });
+    line({ phase: 'dispatcher', messages: total, rounds, seconds: round(secs), msgsPerSec: Math.round(value), sinkReceived: received, cpuMsPerMessage: perMessage(cpu.dispatcher), mainThreadBusy: round(cpu.dispatcher.senderMainThread / secs), peakRssMb: rss.peakMb() });
     summary({
       bench: 'deliver',
       value: Math.round(value),

@@ -1,4 +1,5 @@
 import { Db } from '../../src/database/db';
+import { ComposedMail, OutgoingMail, SmtpTransport } from '../../src/delivery/mail-transport';
 import { NewMessage, OutboxService } from '../../src/delivery/outbox.service';
 import { startTestApp, TestApp } from '../support/app';
 import { drain, makeDispatcher, seedContacts, SmtpSink, startSmtpSink, TestRenderer } from './support';
@@ -206,5 +207,32 @@ describe('dispatcher over real SMTP', () => {
     expect(await t.db.query(`SELECT 1 FROM sending_pauses`)).toHaveLength(0);
     expect((await t.db.query(`SELECT status FROM messages WHERE id = ANY($1)`, [ids])).map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
     t.clock.advance(-61_000);
+  });
+
+  it('sends each mail as composed ahead of its send; a mail that fails to compose ahead is composed at its send', async () => {
+    const { accountId, contacts } = await seedContacts(t, 4);
+    const ids: string[] = [];
+    for (const c of contacts) ids.push((await enqueue(c, accountId)).id);
+    const transport = new SmtpTransport(t.config.smtp);
+    const sent: Array<OutgoingMail | ComposedMail> = [];
+    const send = transport.send.bind(transport);
+    transport.send = (mail) => (sent.push(mail), send(mail));
+    const compose = transport.compose.bind(transport);
+    let calls = 0;
+    transport.compose = (mail) => {
+      if (++calls === 2) throw new Error('cannot compose now');
+      return compose(mail);
+    };
+    const { dispatcher } = makeDispatcher(t, new TestRenderer(), { transport });
+    expect(await drain(dispatcher)).toMatchObject({ sent: 4 });
+    await transport.close();
+    expect(sent.filter((m) => m instanceof ComposedMail)).toHaveLength(3);
+    const plain = sent.filter((m): m is OutgoingMail => !(m instanceof ComposedMail));
+    expect(plain).toHaveLength(1);
+    // What was composed ahead is what arrived, byte for byte; the other was composed at its send.
+    const raw = (id: string) => sink.received.find((r) => r.mail.headers.get('x-touchline-message-id') === id)?.raw;
+    for (const m of sent) if (m instanceof ComposedMail) expect(raw(m.id)).toBe(Buffer.isBuffer(m.message.raw) ? m.message.raw.toString('utf8') : String(m.message.raw));
+    expect(raw(plain[0].id)).toContain(`Message-ID: ${plain[0].messageId}`);
+    expect((await t.db.query(`SELECT status FROM messages WHERE id = ANY($1)`, [ids])).map((r) => r.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
   });
 });

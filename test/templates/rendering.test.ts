@@ -151,4 +151,27 @@ describe('rendering', () => {
       dir.remove();
     }
   });
+
+  it('a reload that finds every file unchanged keeps the snapshot; any change (an added file too) is picked up at the next render', async () => {
+    const dir = templateDir({ ...BASE_FILES, 'plain/en.mjml': template('subject: Plain\ncategory: operational', '<mj-section><mj-column><mj-text>one</mj-text></mj-column></mj-section>\n') });
+    try {
+      const eng = engineFor(dir.dir, 0); // re-reads the files before every render
+      const c = ctx('en');
+      const first = await eng.render('plain', 'en', c, new PreviewLinkBuilder());
+      for (let i = 0; i < 3; i++) expect((await eng.render('plain', 'en', c, new PreviewLinkBuilder())).version).toBe(first.version);
+      expect(eng.builds).toBe(1);
+      dir.write('plain/en.mjml', template('subject: Plain\ncategory: operational', '<mj-section><mj-column><mj-text>two</mj-text></mj-column></mj-section>\n'));
+      const changed = await eng.render('plain', 'en', c, new PreviewLinkBuilder());
+      expect(changed.text).toContain('two');
+      expect(changed.version).not.toBe(first.version);
+      dir.write('other/en.mjml', template('subject: Other\ncategory: operational', '<mj-section><mj-column><mj-text>new</mj-text></mj-column></mj-section>\n'));
+      expect((await eng.render('other', 'en', c, new PreviewLinkBuilder())).text).toContain('new');
+      expect(eng.builds).toBe(3);
+      // validate() always rebuilds from the files.
+      await eng.validate();
+      expect(eng.builds).toBe(4);
+    } finally {
+      dir.remove();
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { createHmac } from 'node:crypto';
 import { signToken, verifyToken } from '../../src/tracking/tokens';
 
 const k1 = { id: 'k1', secret: 'old-secret-0123456789abcdef' };
@@ -10,6 +11,19 @@ describe('tracking tokens', () => {
     expect(verifyToken([k2, k1], old, 'c')).toMatchObject({ ok: true, keyId: 'k1', payload: { m: '42', r: '7', u: 'https://example.com/a' } });
     const fresh = signToken([k2, k1], { k: 'o', m: '1', r: '2' });
     expect(fresh.startsWith('k2.')).toBe(true);
+  });
+
+  it('the MAC is HMAC-SHA256 over `<keyId>.<payload>` with the secret as UTF-8 (the kept key objects change nothing)', () => {
+    for (const key of [k1, k2, { id: 'k3', secret: 'ключ-秘密-0123456789' }, k1]) {
+      for (const m of ['1', '42', '9007199254740993']) {
+        const [kid, body, mac] = signToken([key], { k: 'c', m, r: '7', u: 'https://example.com/a' }).split('.');
+        expect(mac).toBe(createHmac('sha256', key.secret).update(`${kid}.${body}`).digest('base64url'));
+        expect(verifyToken([key], `${kid}.${body}.${mac}`).ok).toBe(true);
+      }
+    }
+    // A key rotated in under the same id with another secret signs with the new secret.
+    const t = signToken([{ id: 'k1', secret: 'rotated-secret-0123456789' }], { k: 'o', m: '1', r: '2' });
+    expect(verifyToken([k1], t)).toEqual({ ok: false, reason: 'bad signature' });
   });
 
   it('refuses a removed key, another purpose, and any altered character', () => {
