@@ -11,6 +11,7 @@ import { buildHeaders, messageIdFor, unsubscribeToken, unsubscribeUrl } from '..
 import { nodemailerMessage, OutgoingMail } from '../../src/delivery/mail-transport';
 import { TEST_KEYS } from '../support/app';
 import { MessageRenderer } from '../../src/delivery/message-renderer';
+import { projectContext } from '../../src/templates/context-subset';
 import { TemplatesService } from '../../src/templates/templates.service';
 import { benchDatabase } from './bench-db';
 import { legProfiler } from './leg-profiler';
@@ -61,6 +62,9 @@ export async function run(args: string[]): Promise<void> {
   const renderer = app.get(MessageRenderer);
   const TEMPLATE = 'adoption-we-miss-you';
   const sample = app.get(TemplatesService).sample('ja');
+  // Queued as the engine queues a send: pinned to the template's current version, with the
+  // part of the render context that version reads (src/templates/context-subset.ts).
+  const pin = await app.get(TemplatesService).pin(TEMPLATE);
   try {
     const q = app.get(Db);
     const accounts = Math.ceil(all / 10);
@@ -70,20 +74,24 @@ export async function run(args: string[]): Promise<void> {
        SELECT 'u-' || g, 1 + (g - 1) / 10, 'user' || g || '@bench.example', 'ユーザー ' || g, true, now(), now() FROM generate_series(1, $1::int) g`,
       [all],
     );
-    // Personalised contexts: the standard render context with each recipient's own name, account and figures.
-    const contextFor = (i: number, accountId: number) => ({
-      ...sample,
-      contact: { ...sample.contact, id: String(i), externalId: `u-${i}`, name: `ユーザー ${i}`, email: `user${i}@bench.example` },
-      account: { ...sample.account, id: String(accountId), externalId: `acct-${accountId}`, name: `Account ${accountId}` },
-      signals: { ...sample.signals, daysSinceLastLogin: 14 + (i % 30), activeUsers30d: i % 25 },
-    });
+    // Personalised contexts: each recipient's own name, account and figures, stored as the engine stores them.
+    const contextFor = (i: number, accountId: number) =>
+      projectContext(
+        {
+          ...sample,
+          contact: { ...sample.contact, id: String(i), externalId: `u-${i}`, name: `ユーザー ${i}`, email: `user${i}@bench.example` },
+          account: { ...sample.account, id: String(accountId), externalId: `acct-${accountId}`, name: `Account ${accountId}` },
+          signals: { ...sample.signals, daysSinceLastLogin: 14 + (i % 30), activeUsers30d: i % 25 },
+        },
+        pin.needs,
+      );
     for (let from = 1; from <= all; from += 5000) {
       const ids = Array.from({ length: Math.min(5000, all - from + 1) }, (_, k) => from + k);
       await q.query(
-        `INSERT INTO messages (idempotency_key, account_id, contact_id, to_email, journey_key, enrollment_id, step_id, template, locale, category, context, scheduled_at, created_at, updated_at)
-         SELECT 'e' || c.id || ':s1:c' || c.id, c.account_id, c.id, c.email, 'adoption', c.id, 's1', $2, 'ja', 'marketing', x.ctx, now() + interval '1 year', now(), now()
+        `INSERT INTO messages (idempotency_key, account_id, contact_id, to_email, journey_key, enrollment_id, step_id, template, template_version, locale, category, context, scheduled_at, created_at, updated_at)
+         SELECT 'e' || c.id || ':s1:c' || c.id, c.account_id, c.id, c.email, 'adoption', c.id, 's1', $2, $4, 'ja', 'marketing', x.ctx, now() + interval '1 year', now(), now()
            FROM unnest($1::bigint[], $3::jsonb[]) AS x(id, ctx) JOIN contacts c ON c.id = x.id`,
-        [ids, TEMPLATE, ids.map((i) => JSON.stringify(contextFor(i, 1 + Math.floor((i - 1) / 10))))],
+        [ids, TEMPLATE, ids.map((i) => JSON.stringify(contextFor(i, 1 + Math.floor((i - 1) / 10)))), pin.version],
       );
     }
     // Statistics and visibility as a live outbox has them (autovacuum would otherwise analyse
@@ -103,7 +111,7 @@ export async function run(args: string[]): Promise<void> {
         const id = String(1_000_000 + i);
         const token = unsubscribeToken(config.secrets.trackingKeys, id, String(i));
         const url = unsubscribeUrl(config.publicUrl, token);
-        const email = await renderer.render({ id, contactId: String(i), accountId: null, toEmail: `user${i}@bench.example`, template: TEMPLATE, templateVersion: null, locale: 'ja', category: 'marketing', context: contextFor(i, 1 + Math.floor((i - 1) / 10)) as unknown as Record<string, unknown> }, { unsubscribeUrl: url });
+        const email = await renderer.render({ id, contactId: String(i), accountId: null, toEmail: `user${i}@bench.example`, template: TEMPLATE, templateVersion: pin.version, locale: 'ja', category: 'marketing', context: contextFor(i, 1 + Math.floor((i - 1) / 10)) as unknown as Record<string, unknown> }, { unsubscribeUrl: url });
         bytes += Buffer.byteLength(email.html) + Buffer.byteLength(email.text);
         // The dispatcher's OutgoingMail for it (same headers); composed at send time, timed, as the transport composes it.
         prepared.push({
