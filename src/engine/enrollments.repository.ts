@@ -180,7 +180,7 @@ export class EnrollmentsRepository {
     // each enrollment's probe scanned the primary key without its leading column (minutes per batch on 10M events).
     const owner = subject === 'contact' ? 'r.contact_id = en.contact_id AND r.contact_id <> 0' : 'r.account_id = en.account_id';
     const rows = await this.db.query(
-      `SELECT en.id, $2::date AS as_of, ${accountCols.join(', ')}, ${contactCols.join(', ')}, ac.role AS member_role,
+      `SELECT en.id, ${accountCols.join(', ')}, ${contactCols.join(', ')}, ac.role AS member_role,
               ${read.health ? `CASE WHEN h.account_id IS NULL THEN NULL ELSE jsonb_build_object(
                 'score', h.score, 'band', h.band, 'previous_score', h.previous_score, 'previous_band', h.previous_band,
                 'band_changed_day', (h.band_changed_at AT TIME ZONE 'UTC')::date) END` : 'NULL'} AS health,
@@ -192,18 +192,26 @@ export class EnrollmentsRepository {
          LEFT JOIN contacts c ON c.id = en.contact_id
          LEFT JOIN account_contacts ac ON ac.account_id = en.account_id AND ac.contact_id = en.contact_id
          ${read.health ? 'LEFT JOIN account_health h ON h.account_id = en.account_id' : ''}
-        WHERE en.id = ANY($1::bigint[]) AND $3::text[] IS NOT NULL`,
+        WHERE en.id = ANY($1::bigint[]) AND $2::date IS NOT NULL AND $3::text[] IS NOT NULL`,
       params.values,
     );
-    const pick = (r: any, row: 'a' | 'c', fields: string[]) => Object.fromEntries(fields.map((f) => [f, r[`${row}_${f}`]]));
+    // Column names computed once per batch, not per row and field.
+    const fieldsOf = (row: 'a' | 'c', fields: string[]) => fields.map((f) => [f, `${row}_${f}`] as const);
+    const accountFields = fieldsOf('a', [...ACCOUNT_COLUMNS, ...(read.accountTraits ? ['traits'] : [])]);
+    const contactFields = fieldsOf('c', [...CONTACT_COLUMNS, ...(read.contactTraits ? ['traits'] : [])]);
+    const pick = (r: any, fields: (readonly [string, string])[]) => {
+      const o: Record<string, any> = {};
+      for (const [f, col] of fields) o[f] = r[col];
+      return o;
+    };
     for (const r of rows) {
-      const account = pick(r, 'a', [...ACCOUNT_COLUMNS, ...(read.accountTraits ? ['traits'] : [])]);
+      const account = pick(r, accountFields);
       // numeric comes as a string from the driver (as a number from JSON before): keep the number.
       if (account.mrr !== null && account.mrr !== undefined) account.mrr = Number(account.mrr);
       out.set(String(r.id), {
         id: String(r.id),
         account,
-        contact: r.c_id === null ? null : pick(r, 'c', [...CONTACT_COLUMNS, ...(read.contactTraits ? ['traits'] : [])]),
+        contact: r.c_id === null ? null : pick(r, contactFields),
         memberRole: r.member_role,
         health: r.health,
         signals: signals.map((_, i) => (r[`s${i}`] === null ? null : Number(r[`s${i}`]))),
