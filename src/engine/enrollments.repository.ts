@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { compileConditionSql } from '../conditions/compile-sql';
-import { Condition } from '../conditions/condition';
+import { ACCOUNT_FIELDS, Condition } from '../conditions/condition';
 import { Db, Tx } from '../database/db';
 import type { NewMessage } from '../delivery/outbox.service';
 import { Signal, SubjectKind } from '../signals/signal';
@@ -34,6 +34,17 @@ export interface FactsRow {
   signals: (number | null)[];
   events: string[];
 }
+
+/** What a batch's facts read beyond the account and contact fields (see batchRequirements). */
+export interface FactsRead {
+  accountTraits: boolean;
+  contactTraits: boolean;
+  health: boolean;
+}
+
+/** The account and contact columns a facts row holds: every field a condition can name, and what a step reads. */
+const ACCOUNT_COLUMNS = Object.keys(ACCOUNT_FIELDS);
+const CONTACT_COLUMNS = ['external_id', 'email', 'name', 'role', 'locale', 'timezone', 'consent_marketing'];
 
 export interface Recipient {
   accountId: string;
@@ -150,22 +161,29 @@ export class EnrollmentsRepository {
   /**
    * Everything the conditions of a batch read, in ONE statement: account, contact (with its
    * role in the enrollment's account), health, the signals, and which of `events` happened
-   * since each enrollment's step started (from the rollups' last_at).
+   * since each enrollment's step started (from the rollups' last_at). The account and contact
+   * come as plain columns (the fields conditions and steps read; traits and health only when
+   * `read` asks): serialising whole rows as JSON cost the server and the service more than the
+   * rest of the statement.
    */
-  async facts(subject: SubjectKind, ids: string[], signals: Signal[], events: string[], today: string): Promise<Map<string, FactsRow>> {
+  async facts(subject: SubjectKind, ids: string[], signals: Signal[], events: string[], today: string, read: FactsRead): Promise<Map<string, FactsRow>> {
     const out = new Map<string, FactsRow>();
     if (!ids.length) return out;
     const params = new SqlParams([ids, today, events]);
     const ref = { subject, account: 'en.account_id', accountRow: 'a', contact: 'en.contact_id' };
     const cols = signals.map((s, i) => `${signalSql(s, ref, params, '$2::date')} AS s${i}`);
+    // Dates as JSON strings (YYYY-MM-DD), exactly as the evaluator compares them; the driver would make them local Dates.
+    const column = (row: 'a' | 'c', f: string) => `${(ACCOUNT_FIELDS as Record<string, string>)[f] === 'date' && row === 'a' ? `to_json(a.${f})` : `${row}.${f}`} AS ${row}_${f}`;
+    const accountCols = [...ACCOUNT_COLUMNS, ...(read.accountTraits ? ['traits'] : [])].map((f) => column('a', f));
+    const contactCols = ['id', ...CONTACT_COLUMNS, ...(read.contactTraits ? ['traits'] : [])].map((f) => column('c', f));
     // `r.contact_id <> 0` lets the planner use the partial index on (contact_id, event, day); without it
     // each enrollment's probe scanned the primary key without its leading column (minutes per batch on 10M events).
     const owner = subject === 'contact' ? 'r.contact_id = en.contact_id AND r.contact_id <> 0' : 'r.account_id = en.account_id';
     const rows = await this.db.query(
-      `SELECT en.id, $2::date AS as_of, to_jsonb(a) AS account, to_jsonb(c) AS contact, ac.role AS member_role,
-              CASE WHEN h.account_id IS NULL THEN NULL ELSE jsonb_build_object(
+      `SELECT en.id, ${accountCols.join(', ')}, ${contactCols.join(', ')}, ac.role AS member_role,
+              ${read.health ? `CASE WHEN h.account_id IS NULL THEN NULL ELSE jsonb_build_object(
                 'score', h.score, 'band', h.band, 'previous_score', h.previous_score, 'previous_band', h.previous_band,
-                'band_changed_day', (h.band_changed_at AT TIME ZONE 'UTC')::date) END AS health,
+                'band_changed_day', (h.band_changed_at AT TIME ZONE 'UTC')::date) END` : 'NULL'} AS health,
               ${events.length ? `ARRAY(SELECT DISTINCT r.event FROM event_rollups r WHERE ${owner} AND r.event = ANY($3::text[])
                      AND r.day >= (en.step_started_at AT TIME ZONE 'UTC')::date AND r.last_at >= en.step_started_at)` : `'{}'::text[]`} AS events
               ${cols.length ? ', ' + cols.join(', ') : ''}
@@ -173,15 +191,27 @@ export class EnrollmentsRepository {
          JOIN accounts a ON a.id = en.account_id
          LEFT JOIN contacts c ON c.id = en.contact_id
          LEFT JOIN account_contacts ac ON ac.account_id = en.account_id AND ac.contact_id = en.contact_id
-         LEFT JOIN account_health h ON h.account_id = en.account_id
-        WHERE en.id = ANY($1::bigint[]) AND $3::text[] IS NOT NULL`,
+         ${read.health ? 'LEFT JOIN account_health h ON h.account_id = en.account_id' : ''}
+        WHERE en.id = ANY($1::bigint[]) AND $2::date IS NOT NULL AND $3::text[] IS NOT NULL`,
       params.values,
     );
+    // Column names computed once per batch, not per row and field.
+    const fieldsOf = (row: 'a' | 'c', fields: string[]) => fields.map((f) => [f, `${row}_${f}`] as const);
+    const accountFields = fieldsOf('a', [...ACCOUNT_COLUMNS, ...(read.accountTraits ? ['traits'] : [])]);
+    const contactFields = fieldsOf('c', [...CONTACT_COLUMNS, ...(read.contactTraits ? ['traits'] : [])]);
+    const pick = (r: any, fields: (readonly [string, string])[]) => {
+      const o: Record<string, any> = {};
+      for (const [f, col] of fields) o[f] = r[col];
+      return o;
+    };
     for (const r of rows) {
+      const account = pick(r, accountFields);
+      // numeric comes as a string from the driver (as a number from JSON before): keep the number.
+      if (account.mrr !== null && account.mrr !== undefined) account.mrr = Number(account.mrr);
       out.set(String(r.id), {
         id: String(r.id),
-        account: r.account,
-        contact: r.contact,
+        account,
+        contact: r.c_id === null ? null : pick(r, contactFields),
         memberRole: r.member_role,
         health: r.health,
         signals: signals.map((_, i) => (r[`s${i}`] === null ? null : Number(r[`s${i}`]))),

@@ -1,10 +1,10 @@
 import { utcDay } from '../common/clock';
-import { Condition } from '../conditions/condition';
+import { Condition, walkOperands } from '../conditions/condition';
 import { Facts, requiredFacts, RequiredFacts } from '../conditions/facts';
 import { Journey } from '../journeys/journey';
 import { isValidTimezone } from '../journeys/local-time';
 import { signalName } from '../signals/signal';
-import type { FactsRow } from './enrollments.repository';
+import type { FactsRead, FactsRow } from './enrollments.repository';
 
 /** Every condition a journey version can read at any step (goal, branches, waits). */
 export function journeyConditions(journey: Journey): Condition[] {
@@ -17,11 +17,19 @@ export function journeyConditions(journey: Journey): Condition[] {
 }
 
 /** What to fetch for a batch of enrollments of several versions with one subject kind. */
-export function batchRequirements(journeys: Journey[], subject: 'account' | 'contact'): RequiredFacts & { events: string[] } {
-  const req = requiredFacts(journeys.flatMap(journeyConditions), subject);
+export function batchRequirements(journeys: Journey[], subject: 'account' | 'contact'): RequiredFacts & { events: string[]; read: FactsRead } {
+  const conditions = journeys.flatMap(journeyConditions);
+  const req = requiredFacts(conditions, subject);
   const events = new Set<string>();
   for (const j of journeys) for (const s of j.steps) if (s.type === 'wait_until' && s.event) events.add(s.event);
-  return { ...req, events: [...events] };
+  const operands = conditions.flatMap(walkOperands);
+  const read: FactsRead = {
+    accountTraits: operands.some((o) => o.kind === 'account_trait'),
+    contactTraits: operands.some((o) => o.kind === 'contact_trait'),
+    // Conditions on health, and hand-offs (they store the health with their signals).
+    health: req.health || journeys.some((j) => j.steps.some((s) => s.type === 'notify_csm')),
+  };
+  return { ...req, events: [...events], read };
 }
 
 /** Turns a facts row into the evaluator's Facts (dates as YYYY-MM-DD, role per membership). */

@@ -97,7 +97,7 @@ export class StepRunnerService {
       const req = batchRequirements(journeys, subject);
       let facts: Map<string, FactsRow>;
       try {
-        facts = await this.repo.facts(subject, group.map((e) => e.id), req.signals, req.events, today);
+        facts = await this.repo.facts(subject, group.map((e) => e.id), req.signals, req.events, today, req.read);
       } catch (err) {
         for (const e of group) failures.push({ e, error: `reading facts failed: ${message(err)}` });
         continue;

@@ -35,8 +35,11 @@ interface Group {
   /** perOwner: the one event filter all aggregates share (moved into the WHERE at the end), or null when they mix. */
   single?: { key: string; sql: () => string } | null;
   /** `lowest`: days back the aggregate reads (undefined: all history; 'any': whatever the others read). */
-  aggregates: { sql: string; key: string; lowest?: number | 'any' }[];
+  aggregates: { sql: string; key: string; lowest?: number | 'any'; fn: string; preds: string[] }[];
 }
+
+/** The aggregate of `active_contacts`: alone in a perOwner relation, it is computed from hashed distinct pairs (see joins). */
+const DISTINCT_CONTACTS = 'count(DISTINCT r.contact_id)';
 
 export class GroupedSignals implements SignalColumns {
   private readonly groups = new Map<string, Group>();
@@ -97,7 +100,7 @@ export class GroupedSignals implements SignalColumns {
           () => (ev === undefined ? '' : `r.event = ${p.add(ev, 'text')}`),
           `active:${days}+${offsetDays}`,
           days + offsetDays,
-          'count(DISTINCT r.contact_id)',
+          DISTINCT_CONTACTS,
           () => ['r.contact_id <> 0', this.window(days, offsetDays)],
         );
         return `COALESCE(${col}, 0)::int`;
@@ -132,6 +135,15 @@ export class GroupedSignals implements SignalColumns {
         const from = lows.every((l): l is number => l !== undefined) ? ` AND r.day > ${this.today} - ${this.params.add(Math.max(1, ...lows), 'int')}` : '';
         const events = g.events || (g.single ? g.single.sql() : '');
         const where = [g.owner === 'contact' ? 'r.contact_id <> 0' : '', events, `r.day <= ${this.today}${from}`, only ? only(g.owner, `r.${col}`) : ''].filter(Boolean).join(' AND ');
+        const [first] = g.aggregates;
+        if (this.perOwner && g.aggregates.length === 1 && first.fn === DISTINCT_CONTACTS) {
+          // Active contacts alone (a render context's activeUsers30d): the distinct (owner, contact) pairs
+          // hashed, then counted, instead of sorting every owner's rows for count(DISTINCT …) — the same
+          // number (contact_id is never NULL; an owner without a pair is absent, and the column is
+          // COALESCEd to 0 as the count of an empty FILTER is). Not in the trigger statements' form.
+          const rows = [where, ...first.preds].join(' AND ');
+          return `\n LEFT JOIN (SELECT d.k, count(*) AS v0 FROM (SELECT DISTINCT r.${col} AS k, r.contact_id FROM event_rollups r WHERE ${rows}) d GROUP BY d.k) ${g.alias} ON ${g.alias}.k = ${on}`;
+        }
         const aggs = g.aggregates.map((a, i) => `${a.sql} AS v${i}`).join(', ');
         return `\n LEFT JOIN (SELECT r.${col} AS k, ${aggs} FROM event_rollups r WHERE ${where} GROUP BY r.${col}) ${g.alias} ON ${g.alias}.k = ${on}`;
       })
@@ -160,7 +172,7 @@ export class GroupedSignals implements SignalColumns {
     let i = g.aggregates.findIndex((a) => a.key === k);
     if (i < 0) {
       const preds = [this.perOwner ? events() : '', ...filters()].filter(Boolean);
-      i = g.aggregates.push({ sql: preds.length ? `${fn} FILTER (WHERE ${preds.join(' AND ')})` : fn, key: k, lowest }) - 1;
+      i = g.aggregates.push({ sql: preds.length ? `${fn} FILTER (WHERE ${preds.join(' AND ')})` : fn, key: k, lowest, fn, preds }) - 1;
     }
     return `${g.alias}.v${i}`;
   }

@@ -171,6 +171,35 @@ describe('conditions: compiled SQL and the in-memory evaluator agree', () => {
     );
   }, 240_000);
 
+  // The JavaScript values are those the shared form (count(DISTINCT …) in the relation) is held to by the tests above.
+  it('active contacts alone in a batch relation (the hashed distinct-pairs form) equal the values computed in JavaScript', async () => {
+    // Mostly active_contacts, so most relations hold it alone (the hashed form); sometimes beside another aggregate of its window (the shared form).
+    const active = fc.record({ days, event: fc.constantFrom(undefined, 'login'), offsetDays: fc.constantFrom(undefined, 7) }).map((s) => opt({ kind: 'active_contacts' as const, ...s }));
+    const sigs = fc.array(fc.oneof({ arbitrary: active, weight: 4 }, { arbitrary: signalArb, weight: 1 }), { minLength: 1, maxLength: 3 });
+    let hashed = 0;
+    await fc.assert(
+      fc.asyncProperty(worldArb, sigs, async (w, signals) => {
+        await writeWorld((sql, p) => db.query(sql, p), w);
+        for (const subject of ['account', 'contact'] as const) {
+          const ids = subject === 'account' ? w.accounts.map((a) => a.id) : w.contacts.map((c) => c.id);
+          const sql: string[] = [];
+          const spy = new SignalsRepository({ query: (q: string, p?: unknown[]) => (sql.push(q), db.query(q, p)) } as unknown as Db);
+          const got = await spy.evaluate(subject, ids.map(String), signals, TODAY);
+          if (sql.some((q) => q.includes('SELECT DISTINCT r.account_id AS k, r.contact_id'))) hashed++;
+          for (const id of ids) {
+            const accountId = subject === 'account' ? id : (w.contacts.find((c) => c.id === id)!.account_id ?? null);
+            const want = signals.map((sig) => signalValue(w, sig, subject, accountId, subject === 'contact' ? id : null));
+            if (JSON.stringify(got.get(String(id))) !== JSON.stringify(want)) {
+              throw new Error(`${subject} ${id}: ${signals.map(signalName).join(', ')}\n  sql: ${JSON.stringify(got.get(String(id)))}\n  js:  ${JSON.stringify(want)}`);
+            }
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+    expect(hashed).toBeGreaterThan(20);
+  }, 240_000);
+
   it('the text form reads back as the same condition', () => {
     fc.assert(
       fc.property(conditionArb, (cond) => {
