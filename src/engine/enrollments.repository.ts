@@ -174,8 +174,10 @@ export class EnrollmentsRepository {
     const cols = signals.map((s, i) => `${signalSql(s, ref, params, '$2::date')} AS s${i}`);
     // Dates as JSON strings (YYYY-MM-DD), exactly as the evaluator compares them; the driver would make them local Dates.
     const column = (row: 'a' | 'c', f: string) => `${(ACCOUNT_FIELDS as Record<string, string>)[f] === 'date' && row === 'a' ? `to_json(a.${f})` : `${row}.${f}`} AS ${row}_${f}`;
-    const accountCols = [...ACCOUNT_COLUMNS, ...(read.accountTraits ? ['traits'] : [])].map((f) => column('a', f));
-    const contactCols = ['id', ...CONTACT_COLUMNS, ...(read.contactTraits ? ['traits'] : [])].map((f) => column('c', f));
+    const accountList = [...ACCOUNT_COLUMNS, ...(read.accountTraits ? ['traits'] : [])];
+    const contactList = [...CONTACT_COLUMNS, ...(read.contactTraits ? ['traits'] : [])];
+    const accountCols = accountList.map((f) => column('a', f));
+    const contactCols = ['id', ...contactList].map((f) => column('c', f));
     // `r.contact_id <> 0` lets the planner use the partial index on (contact_id, event, day); without it
     // each enrollment's probe scanned the primary key without its leading column (minutes per batch on 10M events).
     const owner = subject === 'contact' ? 'r.contact_id = en.contact_id AND r.contact_id <> 0' : 'r.account_id = en.account_id';
@@ -197,8 +199,8 @@ export class EnrollmentsRepository {
     );
     // Column names computed once per batch, not per row and field.
     const fieldsOf = (row: 'a' | 'c', fields: string[]) => fields.map((f) => [f, `${row}_${f}`] as const);
-    const accountFields = fieldsOf('a', [...ACCOUNT_COLUMNS, ...(read.accountTraits ? ['traits'] : [])]);
-    const contactFields = fieldsOf('c', [...CONTACT_COLUMNS, ...(read.contactTraits ? ['traits'] : [])]);
+    const accountFields = fieldsOf('a', accountList);
+    const contactFields = fieldsOf('c', contactList);
     const pick = (r: any, fields: (readonly [string, string])[]) => {
       const o: Record<string, any> = {};
       for (const [f, col] of fields) o[f] = r[col];

@@ -234,11 +234,11 @@ export class StepRunnerService {
     for (const p of planned) {
       for (const fx of p.plan.effects) {
         if (fx.kind !== 'send' || fx.holdout) continue;
-        const pin = pins.get(fx.step.template);
+        const pin = pinOf(pins, fx.step.template);
         for (const r of this.recipientsOf(p, fx.step, recipients)) {
-          const k = `${r.contactId}:${r.accountId}:${fx.step.template}`;
+          const k = contextKey(r, fx.step.template);
           owners.set(k, [...(owners.get(k) ?? []), p]);
-          sends.set(k, { key: k, contactId: r.contactId, accountId: r.accountId, needs: pin && !(pin instanceof Error) ? pin.needs : ALL_CONTEXT });
+          sends.set(k, { key: k, contactId: r.contactId, accountId: r.accountId, needs: pin?.needs ?? ALL_CONTEXT });
         }
       }
     }
@@ -270,7 +270,7 @@ export class StepRunnerService {
     for (const fx of plan.effects) {
       if (fx.kind === 'send') {
         const sendable = this.recipientsOf(p, fx.step, recipients);
-        const pin = pins.get(fx.step.template);
+        const pin = pinOf(pins, fx.step.template);
         if (!sendable.length) history.push({ stepId: fx.step.id, outcome: 'no_recipient', reason: `no recipient with a valid email address for ${fx.step.template}` });
         for (const r of sendable) {
           b.messages.push({
@@ -284,12 +284,12 @@ export class StepRunnerService {
             journeyVersionId: e.versionId,
             template: fx.step.template,
             // The version the context was built for (null: the current one at send time, with the whole context).
-            templateVersion: pin && !(pin instanceof Error) ? pin.version : null,
+            templateVersion: pin?.version ?? null,
             locale: r.locale ?? facts.account?.locale ?? journey.locale ?? this.config.defaults.locale,
             category: fx.step.category,
             priority: journey.priority,
             // Held-out sends are never rendered: no context is built for them.
-            context: fx.holdout ? {} : { ...(contexts.get(`${r.contactId}:${r.accountId}:${fx.step.template}`) as object), journey: { key: journey.key, name: journey.name } },
+            context: fx.holdout ? {} : { ...(contexts.get(contextKey(r, fx.step.template)) as object), journey: { key: journey.key, name: journey.name } },
             subject: fx.step.subject ?? null,
             holdout: fx.holdout,
             reason: fx.holdout ? 'holdout: control group of the journey' : null,
@@ -338,6 +338,17 @@ function merge(batches: ApplyBatch[]): ApplyBatch {
     updates: batches.flatMap((b) => b.updates),
     history: batches.flatMap((b) => b.history),
   };
+}
+
+/** A template's pin, unless it could not be pinned (its messages go unpinned with the whole context). */
+function pinOf(pins: Map<string, PinnedTemplate | Error>, template: string): PinnedTemplate | undefined {
+  const pin = pins.get(template);
+  return pin instanceof Error ? undefined : pin;
+}
+
+/** A recipient's render context for one template (contexts differ by what the template reads). */
+function contextKey(r: Recipient, template: string): string {
+  return `${r.contactId}:${r.accountId}:${template}`;
 }
 
 function message(err: unknown): string {

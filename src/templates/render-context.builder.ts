@@ -8,8 +8,8 @@ import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { SignalsService } from '../signals/signals.service';
 import { ContextNeeds, projectContext, SignalField, signalFields } from './context-subset';
-import { RenderContext, RenderSignals } from './render-context';
-import { SIGNAL_FIELDS, signalPlan, SignalPlan } from './render-signals';
+import { RenderContext, RenderSignals, SIGNAL_FIELDS } from './render-context';
+import { signalPlan, SignalPlan } from './render-signals';
 
 /**
  * Builds the standard render context of one recipient: the contact, the account (the given

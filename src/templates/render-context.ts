@@ -79,6 +79,26 @@ const any: Shape = { kind: 'any' };
 const obj = (fields: Record<string, Shape>): Shape => ({ kind: 'object', fields });
 const scalars = (...names: string[]) => Object.fromEntries(names.map((n) => [n, scalar]));
 
+/** The fields of `signals`, in RenderSignals' order: every one, and no other (the type says so). */
+const SIGNALS: Record<keyof RenderSignals, Shape> = {
+  daysSinceLastLogin: scalar,
+  logins30d: scalar,
+  accountLogins30d: scalar,
+  accountLoginsPrev30d: scalar,
+  activeUsers30d: scalar,
+  seats: scalar,
+  seatUtilization: scalar,
+  featuresUsed30d: scalar,
+  usedFeatures: { kind: 'array', of: scalar },
+  unusedFeatures: { kind: 'array', of: scalar },
+  keyFeatureUsage: { kind: 'array', of: obj(scalars('key', 'count30d', 'daysSinceLast')) },
+  daysUntilRenewal: scalar,
+  daysSinceContractStart: scalar,
+};
+
+/** Every field of RenderSignals, in the order the context holds them. */
+export const SIGNAL_FIELDS = Object.keys(SIGNALS) as (keyof RenderSignals)[];
+
 export const CONTEXT_SHAPE: Shape = obj({
   contact: obj({ ...scalars('id', 'externalId', 'name', 'firstName', 'email', 'role', 'locale', 'timezone'), traits: any }),
   account: obj({
@@ -86,23 +106,7 @@ export const CONTEXT_SHAPE: Shape = obj({
     traits: any,
   }),
   csm: obj(scalars('name', 'email', 'title')),
-  signals: obj({
-    ...scalars(
-      'daysSinceLastLogin',
-      'logins30d',
-      'accountLogins30d',
-      'accountLoginsPrev30d',
-      'activeUsers30d',
-      'seats',
-      'seatUtilization',
-      'featuresUsed30d',
-      'daysUntilRenewal',
-      'daysSinceContractStart',
-    ),
-    usedFeatures: { kind: 'array', of: scalar },
-    unusedFeatures: { kind: 'array', of: scalar },
-    keyFeatureUsage: { kind: 'array', of: obj(scalars('key', 'count30d', 'daysSinceLast')) },
-  }),
+  signals: obj(SIGNALS),
   journey: obj(scalars('key', 'name')),
   sender: obj(scalars('name', 'email', 'address', 'contact')),
   now: scalar,

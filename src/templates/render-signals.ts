@@ -1,24 +1,7 @@
 import type { AccountRow } from '../accounts/accounts.repository';
 import { Signal, signalName } from '../signals/signal';
 import type { SignalField } from './context-subset';
-import type { RenderSignals } from './render-context';
-
-/** Every field of RenderSignals, in the order the context holds them. */
-export const SIGNAL_FIELDS: readonly SignalField[] = [
-  'daysSinceLastLogin',
-  'logins30d',
-  'accountLogins30d',
-  'accountLoginsPrev30d',
-  'activeUsers30d',
-  'seats',
-  'seatUtilization',
-  'featuresUsed30d',
-  'usedFeatures',
-  'unusedFeatures',
-  'keyFeatureUsage',
-  'daysUntilRenewal',
-  'daysSinceContractStart',
-];
+import { RenderSignals, SIGNAL_FIELDS } from './render-context';
 
 type Values = (number | null)[];
 type Getter = (account: AccountRow, av: Values, cv: Values) => unknown;

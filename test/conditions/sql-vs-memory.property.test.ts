@@ -102,6 +102,28 @@ function readsContact(c: Condition): boolean {
 
 describe('conditions: compiled SQL and the in-memory evaluator agree', () => {
   let db: TestDatabase;
+
+  /**
+   * Evaluates `signals` for every account, then every contact, of `w` through SignalsRepository
+   * on this test's real database (its Db needs only `query`) and throws where a value differs
+   * from the one computed in JavaScript; `issued` sees each subject kind's SQL texts.
+   */
+  const expectBatchValues = async (w: World, signals: Signal[], issued: (sql: string[]) => void = () => undefined) => {
+    for (const subject of ['account', 'contact'] as const) {
+      const ids = subject === 'account' ? w.accounts.map((a) => a.id) : w.contacts.map((c) => c.id);
+      const sql: string[] = [];
+      const repo = new SignalsRepository({ query: (q: string, p?: unknown[]) => (sql.push(q), db.query(q, p)) } as unknown as Db);
+      const got = await repo.evaluate(subject, ids.map(String), signals, TODAY);
+      issued(sql);
+      for (const id of ids) {
+        const accountId = subject === 'account' ? id : (w.contacts.find((c) => c.id === id)!.account_id ?? null);
+        const want = signals.map((sig) => signalValue(w, sig, subject, accountId, subject === 'contact' ? id : null));
+        if (JSON.stringify(got.get(String(id))) !== JSON.stringify(want)) {
+          throw new Error(`${subject} ${id}: ${signals.map(signalName).join(', ')}\n  sql: ${JSON.stringify(got.get(String(id)))}\n  js:  ${JSON.stringify(want)}`);
+        }
+      }
+    }
+  };
   beforeAll(async () => {
     db = await createTestDatabase();
   });
@@ -150,22 +172,10 @@ describe('conditions: compiled SQL and the in-memory evaluator agree', () => {
   }, 600_000); // ~60 s alone (two strategies); generous so a loaded machine does not time it out (a timed-out property keeps writing and breaks the next test)
 
   it('batch signal values (SignalsRepository.evaluate: one grouped pass per owner) equal the values computed in JavaScript', async () => {
-    // The repository on this test's real database (its Db needs only `query`).
-    const repo = new SignalsRepository({ query: (sql: string, p?: unknown[]) => db.query(sql, p) } as unknown as Db);
     await fc.assert(
       fc.asyncProperty(worldArb, fc.array(signalArb, { minLength: 1, maxLength: 10 }), async (w, signals) => {
         await writeWorld((sql, p) => db.query(sql, p), w);
-        for (const subject of ['account', 'contact'] as const) {
-          const ids = subject === 'account' ? w.accounts.map((a) => a.id) : w.contacts.map((c) => c.id);
-          const got = await repo.evaluate(subject, ids.map(String), signals, TODAY);
-          for (const id of ids) {
-            const accountId = subject === 'account' ? id : (w.contacts.find((c) => c.id === id)!.account_id ?? null);
-            const want = signals.map((sig) => signalValue(w, sig, subject, accountId, subject === 'contact' ? id : null));
-            if (JSON.stringify(got.get(String(id))) !== JSON.stringify(want)) {
-              throw new Error(`${subject} ${id}: ${signals.map(signalName).join(', ')}\n  sql: ${JSON.stringify(got.get(String(id)))}\n  js:  ${JSON.stringify(want)}`);
-            }
-          }
-        }
+        await expectBatchValues(w, signals);
       }),
       { numRuns: 60 },
     );
@@ -180,20 +190,9 @@ describe('conditions: compiled SQL and the in-memory evaluator agree', () => {
     await fc.assert(
       fc.asyncProperty(worldArb, sigs, async (w, signals) => {
         await writeWorld((sql, p) => db.query(sql, p), w);
-        for (const subject of ['account', 'contact'] as const) {
-          const ids = subject === 'account' ? w.accounts.map((a) => a.id) : w.contacts.map((c) => c.id);
-          const sql: string[] = [];
-          const spy = new SignalsRepository({ query: (q: string, p?: unknown[]) => (sql.push(q), db.query(q, p)) } as unknown as Db);
-          const got = await spy.evaluate(subject, ids.map(String), signals, TODAY);
+        await expectBatchValues(w, signals, (sql) => {
           if (sql.some((q) => q.includes('SELECT DISTINCT r.account_id AS k, r.contact_id'))) hashed++;
-          for (const id of ids) {
-            const accountId = subject === 'account' ? id : (w.contacts.find((c) => c.id === id)!.account_id ?? null);
-            const want = signals.map((sig) => signalValue(w, sig, subject, accountId, subject === 'contact' ? id : null));
-            if (JSON.stringify(got.get(String(id))) !== JSON.stringify(want)) {
-              throw new Error(`${subject} ${id}: ${signals.map(signalName).join(', ')}\n  sql: ${JSON.stringify(got.get(String(id)))}\n  js:  ${JSON.stringify(want)}`);
-            }
-          }
-        }
+        });
       }),
       { numRuns: 60 },
     );

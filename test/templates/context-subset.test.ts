@@ -2,8 +2,8 @@ import * as path from 'node:path';
 import { signalName } from '../../src/signals/signal';
 import { ALL_CONTEXT, contextNeeds, projectContext, signalFields } from '../../src/templates/context-subset';
 import { PreviewLinkBuilder } from '../../src/templates/links';
-import { RenderContext, sampleContext } from '../../src/templates/render-context';
-import { SIGNAL_FIELDS, signalPlan } from '../../src/templates/render-signals';
+import { RenderContext, sampleContext, SIGNAL_FIELDS } from '../../src/templates/render-context';
+import { signalPlan } from '../../src/templates/render-signals';
 import { ROOT } from '../support/app';
 import { BASE_FILES, engineFor, KEY_FEATURES, NOW, SENDER, template, templateDir } from './fixtures';
 
