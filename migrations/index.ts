@@ -16,6 +16,7 @@ import { HealthSetBasedReferences1763920000400 } from './1763920000400-health-se
 import { HealthSnapshotsDayBrin1763920000401 } from './1763920000401-health-snapshots-day-brin';
 import { MessagesIndexes1763920000500 } from './1763920000500-messages-indexes';
 import { HealthComponentsJson1763930000400 } from './1763930000400-health-components-json';
+import { EnrollmentClaimsAsLocks1763950000000 } from './1763950000000-enrollment-claims-as-locks';
 
 /** Every migration, in order. Listed explicitly so that builds and tests load the same set. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   HealthSnapshotsDayBrin1763920000401,
   MessagesIndexes1763920000500,
   HealthComponentsJson1763930000400,
+  EnrollmentClaimsAsLocks1763950000000,
 ];

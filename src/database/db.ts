@@ -51,6 +51,26 @@ export class Db {
   }
 }
 
+let savepoints = 0;
+
+/**
+ * Runs `work` inside a savepoint of `tx`: if it throws, only its own writes are undone and the
+ * transaction goes on (the error is rethrown).
+ */
+export async function savepoint<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
+  const name = `sp_${++savepoints}`;
+  await tx.query(`SAVEPOINT ${name}`);
+  try {
+    const out = await work();
+    await tx.query(`RELEASE SAVEPOINT ${name}`);
+    return out;
+  } catch (err) {
+    // If even the rollback fails (the session is gone), the transaction cannot commit: the caller sees `err` either way.
+    await tx.query(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
+    throw err;
+  }
+}
+
 function managerTx(m: EntityManager): Tx {
   return { query: (sql, params) => m.query(sql, params) };
 }

@@ -22,7 +22,6 @@ export interface ClaimedEnrollment {
   holdout: boolean;
   arms: Record<string, string>;
   attempts: number;
-  leaseToken: string;
 }
 
 export interface FactsRow {
@@ -78,7 +77,6 @@ export interface TraitUpdate {
 
 export interface EnrollmentUpdate {
   id: string;
-  lease_token: string;
   status: string;
   step_id: string;
   step_started_at: string;
@@ -104,40 +102,68 @@ export interface ApplyBatch {
   history: HistoryRow[];
 }
 
-/** The lease was lost (expired and taken by another worker): nothing of this claim may be written. */
-export class LeaseLost extends Error {}
+/**
+ * The batch's claim ended before its writes committed: the server ended the session of a
+ * batch that outlived its lease (ENGINE_LEASE_MS), or the connection broke. Its row locks
+ * are released with the session, so nothing of the claim was written and another worker
+ * takes the enrollments again.
+ */
+export class ClaimLost extends Error {}
 
-/** Claims, facts and fenced writes of enrollments. Hot paths: reviewed set-based SQL. */
+/** Server errors that end a claim's session: idle-in-transaction and transaction timeouts, terminated by an administrator. */
+const SESSION_ENDED = new Set(['25P03', '25P04', '57P01', '57P02', '57P03']);
+
+/** Whether `err` means the claim's session (and with it its locks) is gone. */
+export function endsClaim(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string }; message?: string };
+  const code = e.driverError?.code ?? e.code;
+  if (code && SESSION_ENDED.has(code)) return true;
+  // TypeORM releases a transaction's connection when the server ends the session; its next statement then fails with this error.
+  if ((err as Error)?.name === 'QueryRunnerProviderAlreadyReleasedError') return true;
+  return /Connection terminated|connection (is )?closed|Client has encountered a connection error/i.test(e.message ?? '');
+}
+
+/** Claims, facts and writes of enrollments. Hot paths: reviewed set-based SQL. */
 @Injectable()
 export class EnrollmentsRepository {
   constructor(private readonly db: Db) {}
 
   /**
-   * Claims due enrollments of active journeys: FOR UPDATE SKIP LOCKED so concurrent workers
-   * take disjoint rows, and a lease (lease_until, and the token increments): a killed
-   * worker's rows are claimable again when the lease runs out.
+   * Runs one batch's `work` in a claim transaction, bounded by `leaseMs`: the server ends the
+   * session — releasing every row it locked, writing nothing — when it sits idle in the
+   * transaction for `leaseMs`, and on PostgreSQL 17+ when the whole transaction outlives
+   * `leaseMs`. While it holds the batch the session shows `touchline steps <worker>` in
+   * pg_stat_activity.
    */
-  async claim(journeyKeys: string[], now: Date, limit: number, leaseMs: number, worker: string): Promise<ClaimedEnrollment[]> {
+  inClaim<T>(leaseMs: number, worker: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(
+        `SELECT set_config('idle_in_transaction_session_timeout', $1, true), set_config('application_name', $2, true),
+                CASE WHEN current_setting('server_version_num')::int >= 170000 THEN set_config('transaction_timeout', $1, true) END`,
+        [String(leaseMs), `touchline steps ${worker}`.slice(0, 63)],
+      );
+      return work(tx);
+    });
+  }
+
+  /**
+   * Claims due enrollments of active journeys for the transaction `tx`: row locks taken with
+   * SKIP LOCKED, so concurrent workers take disjoint rows and nothing is written to claim (no
+   * new row version, no index entries). The locks are the lease: held until `tx` ends — by its
+   * commit with the batch's writes, or by the server ending a session that outlived it (see
+   * `lease`) or whose worker died.
+   */
+  async claim(tx: Tx, journeyKeys: string[], now: Date, limit: number): Promise<ClaimedEnrollment[]> {
     if (!journeyKeys.length) return [];
-    const leaseUntil = new Date(now.getTime() + leaseMs);
-    const rows = await this.db.query(
-      `WITH due AS (
-         SELECT id FROM enrollments
-          WHERE status = 'active' AND due_at <= $1 AND journey_key = ANY($2::text[]) AND (lease_until IS NULL OR lease_until <= $1)
-          ORDER BY due_at
-          LIMIT $3
-          FOR UPDATE SKIP LOCKED
-       )
-       , claimed AS (
-         -- Only unindexed columns change: a HOT update (no index writes) where the page has room for
-         -- the new version (pages filled by an entry pass mostly have not; see the README, engine benchmark).
-         UPDATE enrollments e SET lease_until = $4, leased_by = $5, lease_token = e.lease_token + 1
-           FROM due WHERE e.id = due.id
-         RETURNING e.id, e.journey_key, e.version_id, e.subject_type, e.subject_id, e.account_id, e.contact_id, e.step_id,
-                   e.step_started_at, e.entered_at, e.seq, e.holdout, e.arms, e.attempts, e.lease_token
-       )
-       SELECT * FROM claimed`,
-      [now, journeyKeys, limit, leaseUntil, worker],
+    const rows = await tx.query(
+      `SELECT id, journey_key, version_id, subject_type, subject_id, account_id, contact_id, step_id,
+              step_started_at, entered_at, seq, holdout, arms, attempts
+         FROM enrollments
+        WHERE status = 'active' AND due_at <= $1 AND journey_key = ANY($2::text[])
+        ORDER BY due_at
+        LIMIT $3
+        FOR NO KEY UPDATE SKIP LOCKED`,
+      [now, journeyKeys, limit],
     );
     return rows.map((r: any) => ({
       id: String(r.id),
@@ -154,7 +180,6 @@ export class EnrollmentsRepository {
       holdout: r.holdout,
       arms: r.arms ?? {},
       attempts: r.attempts,
-      leaseToken: String(r.lease_token),
     }));
   }
 
@@ -166,7 +191,7 @@ export class EnrollmentsRepository {
    * `read` asks): serialising whole rows as JSON cost the server and the service more than the
    * rest of the statement.
    */
-  async facts(subject: SubjectKind, ids: string[], signals: Signal[], events: string[], today: string, read: FactsRead): Promise<Map<string, FactsRow>> {
+  async facts(subject: SubjectKind, ids: string[], signals: Signal[], events: string[], today: string, read: FactsRead, q: Tx = this.db): Promise<Map<string, FactsRow>> {
     const out = new Map<string, FactsRow>();
     if (!ids.length) return out;
     const params = new SqlParams([ids, today, events]);
@@ -181,7 +206,7 @@ export class EnrollmentsRepository {
     // `r.contact_id <> 0` lets the planner use the partial index on (contact_id, event, day); without it
     // each enrollment's probe scanned the primary key without its leading column (minutes per batch on 10M events).
     const owner = subject === 'contact' ? 'r.contact_id = en.contact_id AND r.contact_id <> 0' : 'r.account_id = en.account_id';
-    const rows = await this.db.query(
+    const rows = await q.query(
       `SELECT en.id, ${accountCols.join(', ')}, ${contactCols.join(', ')}, ac.role AS member_role,
               ${read.health ? `CASE WHEN h.account_id IS NULL THEN NULL ELSE jsonb_build_object(
                 'score', h.score, 'band', h.band, 'previous_score', h.previous_score, 'previous_band', h.previous_band,
@@ -224,12 +249,12 @@ export class EnrollmentsRepository {
   }
 
   /** The recipients of per-account sends: contacts of each account with one of `roles` (membership role first) matching `where`. */
-  async recipients(accountIds: string[], roles: string[], where: Condition, today: string): Promise<Map<string, Recipient[]>> {
+  async recipients(accountIds: string[], roles: string[], where: Condition, today: string, q: Tx = this.db): Promise<Map<string, Recipient[]>> {
     const out = new Map<string, Recipient[]>();
     if (!accountIds.length) return out;
     const params = new SqlParams([accountIds, roles, today]);
     const cond = compileConditionSql(where, { subject: 'contact', account: 'a.id', accountRow: 'a', contact: 'c.id', contactRow: 'c', membershipRole: 'ac.role' }, params, '$3::date');
-    const rows = await this.db.query(
+    const rows = await q.query(
       `SELECT ac.account_id, c.id, c.email, c.name, c.locale, COALESCE(ac.role, c.role) AS role, $3::date AS as_of
          FROM account_contacts ac JOIN contacts c ON c.id = ac.contact_id JOIN accounts a ON a.id = ac.account_id
         WHERE ac.account_id = ANY($1::bigint[]) AND (cardinality($2::text[]) = 0 OR COALESCE(ac.role, c.role) = ANY($2::text[])) AND ${cond}
@@ -245,47 +270,46 @@ export class EnrollmentsRepository {
   }
 
   /**
-   * Applies a batch in ONE transaction with set-based statements: the fenced enrollment
-   * update and the history (one statement, unnest arrays), the outbox rows through
-   * `enqueue` (the outbox's batch enqueue), hand-offs, trait updates. Throws LeaseLost —
-   * and the transaction writes nothing — if any lease of the batch was lost.
+   * Applies a batch in the claim's transaction `tx` with set-based statements: the enrollment
+   * update and the history (one statement, unnest arrays), the outbox rows through `enqueue`
+   * (the outbox's batch enqueue), hand-offs, trait updates. They commit with the claim or not
+   * at all.
    */
-  applyBatch(batch: ApplyBatch, now: Date, enqueue: (tx: Tx, messages: NewMessage[]) => Promise<unknown>): Promise<void> {
-    return this.db.transaction(async (tx) => {
-      await this.advance(tx, batch.enrollments, batch.history, now);
-      if (batch.messages.length) await enqueue(tx, batch.messages);
-      await this.writeHandoffs(tx, batch.handoffs, now);
-      await this.writeUpdates(tx, batch.updates, now);
-    });
+  async applyBatch(tx: Tx, batch: ApplyBatch, now: Date, enqueue: (tx: Tx, messages: NewMessage[]) => Promise<unknown>): Promise<void> {
+    await this.advance(tx, batch.enrollments, batch.history, now);
+    if (batch.messages.length) await enqueue(tx, batch.messages);
+    await this.writeHandoffs(tx, batch.handoffs, now);
+    await this.writeUpdates(tx, batch.updates, now);
   }
 
-  /** The fence (only the holder of the current lease token may advance an enrollment) and the history, in one statement. */
+  /** The enrollments' new positions and their history, in one statement (the rows are the claim's, locked by `tx`). */
   private async advance(tx: Tx, rows: EnrollmentUpdate[], history: HistoryRow[], now: Date): Promise<void> {
     const col = <K extends keyof EnrollmentUpdate>(k: K) => rows.map((r) => r[k]);
     const [{ n }] = await tx.query<{ n: number }>(
       `WITH u AS (
          UPDATE enrollments e SET status = x.status, step_id = x.step_id, step_started_at = x.step_started_at, seq = x.seq,
                 due_at = x.due_at, arms = x.arms, end_reason = x.end_reason,
-                ended_at = CASE WHEN x.status = 'active' THEN NULL ELSE $14::timestamptz END,
-                attempts = 0, last_error = NULL, lease_until = NULL, leased_by = NULL, updated_at = $14
-           FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], $7::timestamptz[], $8::jsonb[], $9::text[])
-                AS x(id, lease_token, status, step_id, step_started_at, seq, due_at, arms, end_reason)
-          WHERE e.id = x.id AND e.lease_token = x.lease_token AND e.status = 'active'
+                ended_at = CASE WHEN x.status = 'active' THEN NULL ELSE $13::timestamptz END,
+                attempts = 0, last_error = NULL, updated_at = $13
+           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], $6::timestamptz[], $7::jsonb[], $8::text[])
+                AS x(id, status, step_id, step_started_at, seq, due_at, arms, end_reason)
+          WHERE e.id = x.id AND e.status = 'active'
          RETURNING e.id
        ), h AS (
          INSERT INTO enrollment_history (enrollment_id, step_id, outcome, reason, at)
-         SELECT y.enrollment_id, y.step_id, y.outcome, y.reason, $14 FROM unnest($10::bigint[], $11::text[], $12::text[], $13::text[]) AS y(enrollment_id, step_id, outcome, reason)
+         SELECT y.enrollment_id, y.step_id, y.outcome, y.reason, $13 FROM unnest($9::bigint[], $10::text[], $11::text[], $12::text[]) AS y(enrollment_id, step_id, outcome, reason)
           WHERE y.enrollment_id IN (SELECT id FROM u)
        )
        SELECT count(*)::int AS n FROM u`,
       [
-        col('id'), col('lease_token'), col('status'), col('step_id'), col('step_started_at'), col('seq'), col('due_at'),
+        col('id'), col('status'), col('step_id'), col('step_started_at'), col('seq'), col('due_at'),
         rows.map((r) => JSON.stringify(r.arms)), col('end_reason'),
         history.map((h) => h.enrollment_id), history.map((h) => h.step_id), history.map((h) => h.outcome), history.map((h) => h.reason),
         now,
       ],
     );
-    if (Number(n) !== rows.length) throw new LeaseLost(`${rows.length - Number(n)} of ${rows.length} leases lost`);
+    // The claim's locks keep every row active until this transaction ends: a difference is a bug, and writes nothing.
+    if (Number(n) !== rows.length) throw new Error(`${rows.length - Number(n)} of ${rows.length} claimed enrollments were no longer active`);
   }
 
   private async writeHandoffs(tx: Tx, handoffs: HandoffRow[], now: Date): Promise<void> {
@@ -330,22 +354,20 @@ export class EnrollmentsRepository {
 
   /**
    * A step failed: retry after `retryAt`, or (at the attempt limit) fail the enrollment with
-   * the reason. Fenced like every write; returns false when the lease was lost meanwhile.
+   * the reason, in the claim's transaction `tx`. Returns false if the enrollment is no longer active.
    */
-  async recordFailure(id: string, leaseToken: string, error: string, retryAt: Date | null, stepId: string, now: Date): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const rows = await tx.query(
-        `WITH u AS (UPDATE enrollments SET attempts = attempts + 1, last_error = $3,
-                status = CASE WHEN $4::timestamptz IS NULL THEN 'failed' ELSE status END,
-                end_reason = CASE WHEN $4::timestamptz IS NULL THEN $3 ELSE end_reason END,
-                ended_at = CASE WHEN $4::timestamptz IS NULL THEN $5::timestamptz ELSE ended_at END,
-                due_at = $4, lease_until = NULL, leased_by = NULL, updated_at = $5
-          WHERE id = $1 AND lease_token = $2 AND status = 'active' RETURNING attempts) SELECT attempts FROM u`,
-        [id, leaseToken, error, retryAt, now],
-      );
-      if (!rows.length) return false;
-      await this.insertHistory(tx, [{ enrollment_id: id, step_id: stepId, outcome: retryAt ? 'error' : 'failed', reason: retryAt ? `${error} (attempt ${rows[0].attempts}, retry at ${retryAt.toISOString()})` : error }], now);
-      return true;
-    });
+  async recordFailure(tx: Tx, id: string, error: string, retryAt: Date | null, stepId: string, now: Date): Promise<boolean> {
+    const rows = await tx.query(
+      `WITH u AS (UPDATE enrollments SET attempts = attempts + 1, last_error = $2,
+              status = CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE status END,
+              end_reason = CASE WHEN $3::timestamptz IS NULL THEN $2 ELSE end_reason END,
+              ended_at = CASE WHEN $3::timestamptz IS NULL THEN $4::timestamptz ELSE ended_at END,
+              due_at = $3, updated_at = $4
+        WHERE id = $1 AND status = 'active' RETURNING attempts) SELECT attempts FROM u`,
+      [id, error, retryAt, now],
+    );
+    if (!rows.length) return false;
+    await this.insertHistory(tx, [{ enrollment_id: id, step_id: stepId, outcome: retryAt ? 'error' : 'failed', reason: retryAt ? `${error} (attempt ${rows[0].attempts}, retry at ${retryAt.toISOString()})` : error }], now);
+    return true;
   }
 }

@@ -87,8 +87,7 @@ export class JourneyVersionsRepository {
     await tx.query(`UPDATE journeys SET status = 'archived', archived_at = $2, archived_reason = $3, next_fire_at = NULL, updated_at = $2 WHERE key = $1`, [key, now, reason]);
     const [row] = await tx.query<{ n: string }>(
       `WITH ended AS (
-         UPDATE enrollments SET status = 'ended', end_reason = $3, ended_at = $2, due_at = NULL,
-                lease_until = NULL, leased_by = NULL, updated_at = $2
+         UPDATE enrollments SET status = 'ended', end_reason = $3, ended_at = $2, due_at = NULL, updated_at = $2
           WHERE journey_key = $1 AND status = 'active'
           RETURNING id, step_id
        ), hist AS (

@@ -4,12 +4,12 @@ import { Clock, utcDay } from '../common/clock';
 import { TRUE } from '../conditions/condition';
 import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.module';
-import type { Tx } from '../database/db';
+import { savepoint, Tx } from '../database/db';
 import { isEmailAddress, NewMessage, OutboxService } from '../delivery/outbox.service';
 import { Journey, SendStep } from '../journeys/journey';
 import { AdvancePlan, planAdvance } from './advance';
 import { ALL_CONTEXT, ContextNeeds, PinnedTemplate, RenderContextSource, TemplateCatalog } from './adapters';
-import { ApplyBatch, ClaimedEnrollment, EnrollmentsRepository, FactsRow, LeaseLost, Recipient } from './enrollments.repository';
+import { ApplyBatch, ClaimedEnrollment, endsClaim, EnrollmentsRepository, FactsRow, Recipient } from './enrollments.repository';
 import { batchRequirements, subjectTimezone, toFacts } from './facts-builder';
 import { JourneyVersionsRepository } from './journey-versions.repository';
 import { JourneyVersionsService } from './journey-versions.service';
@@ -19,6 +19,7 @@ export interface RunResult {
   advanced: number;
   retried: number;
   failed: number;
+  /** Claimed, then lost before the commit (the session ended): nothing of them was written. */
   leaseLost: number;
   /** Where the time went (ms): claiming, reading facts and recipients, applying. */
   ms: { claim: number; read: number; apply: number };
@@ -34,11 +35,12 @@ interface Planned {
 }
 
 /**
- * Executes due steps: claim a batch (SKIP LOCKED + lease), fetch the facts of the whole
- * batch in one query per subject kind, let the pure planner (`decide()` per step) say what
- * happens, and apply every enrollment's outcome in one transaction for the batch — fenced
- * by the lease token, so a worker whose lease expired writes nothing. If the batch
- * transaction fails, each enrollment is applied alone: one bad enrollment never blocks the rest.
+ * Executes due steps. A batch is one transaction: claim (row locks, SKIP LOCKED; the locks are
+ * the lease, bounded by the server, see `EnrollmentsRepository.inClaim`), fetch the facts of
+ * the whole batch in one query per subject kind, let the pure planner (`decide()` per step)
+ * say what happens, and apply every enrollment's outcome with set-based statements; a worker
+ * whose session ended writes nothing. If the batch's writes fail, they are undone (a
+ * savepoint) and each enrollment is applied alone: one bad enrollment never blocks the rest.
  */
 @Injectable()
 export class StepRunnerService {
@@ -71,8 +73,30 @@ export class StepRunnerService {
     return total;
   }
 
+  /**
+   * One batch, in one claim transaction (`EnrollmentsRepository.inClaim`): claim, read, plan,
+   * apply, record failures, commit. If the session ends before the commit (a stalled worker
+   * outlived its lease, or the connection broke), nothing of the batch is written and the
+   * whole claim counts as `leaseLost`: another worker takes the enrollments again.
+   */
   async runOnce(limit = this.config.engine.batchSize): Promise<RunResult> {
     const now = this.clock.now();
+    const keys = await this.journeys.activeKeys();
+    let claimed = 0;
+    try {
+      return await this.repo.inClaim(this.config.engine.leaseMs, this.workerId, async (tx) => {
+        const r = await this.runBatch(tx, keys, limit, now);
+        claimed = r.claimed;
+        return r;
+      });
+    } catch (err) {
+      if (!endsClaim(err)) throw err;
+      this.log.warn(`batch of ${claimed} claimed enrollments lost before its commit (nothing of it was written): ${message(err)}`);
+      return { claimed, advanced: 0, retried: 0, failed: 0, leaseLost: claimed, ms: { claim: 0, read: 0, apply: 0 } };
+    }
+  }
+
+  private async runBatch(tx: Tx, keys: string[], limit: number, now: Date): Promise<RunResult> {
     const result: RunResult = { claimed: 0, advanced: 0, retried: 0, failed: 0, leaseLost: 0, ms: { claim: 0, read: 0, apply: 0 } };
     let mark = performance.now();
     const lap = (k: keyof RunResult['ms']) => {
@@ -80,7 +104,7 @@ export class StepRunnerService {
       result.ms[k] += Math.round(t - mark);
       mark = t;
     };
-    const claimed = await this.repo.claim(await this.journeys.activeKeys(), now, limit, this.config.engine.leaseMs, this.workerId);
+    const claimed = await this.repo.claim(tx, keys, now, limit);
     result.claimed = claimed.length;
     lap('claim');
     if (!claimed.length) return result;
@@ -97,7 +121,7 @@ export class StepRunnerService {
       const req = batchRequirements(journeys, subject);
       let facts: Map<string, FactsRow>;
       try {
-        facts = await this.repo.facts(subject, group.map((e) => e.id), req.signals, req.events, today, req.read);
+        facts = await savepoint(tx, () => this.repo.facts(subject, group.map((e) => e.id), req.signals, req.events, today, req.read, tx));
       } catch (err) {
         for (const e of group) failures.push({ e, error: `reading facts failed: ${message(err)}` });
         continue;
@@ -130,7 +154,7 @@ export class StepRunnerService {
       }
     }
 
-    const recipients = await this.loadRecipients(planned, today).catch((err) => {
+    const recipients = await savepoint(tx, () => this.loadRecipients(tx, planned, today)).catch((err) => {
       for (const p of planned.splice(0)) failures.push({ e: p.e, error: `reading recipients failed: ${message(err)}` });
       return new Map<string, Map<string, Recipient[]>>();
     });
@@ -139,42 +163,46 @@ export class StepRunnerService {
     const batches = planned.map((p) => this.toApply(p, recipients, contexts, pins, now));
     lap('read');
     try {
-      await this.repo.applyBatch(merge(batches), now, this.enqueue);
+      await savepoint(tx, () => this.repo.applyBatch(tx, merge(batches), now, this.enqueue));
       result.advanced += planned.length;
     } catch (err) {
-      if (!(err instanceof LeaseLost)) this.log.warn(`batch apply failed, applying one by one: ${message(err)}`);
+      if (endsClaim(err)) throw err;
+      this.log.warn(`batch apply failed, applying one by one: ${message(err)}`);
       for (let i = 0; i < planned.length; i++) {
         try {
-          await this.repo.applyBatch(batches[i], now, this.enqueue);
+          await savepoint(tx, () => this.repo.applyBatch(tx, batches[i], now, this.enqueue));
           result.advanced++;
         } catch (one) {
-          if (one instanceof LeaseLost) result.leaseLost++;
-          else failures.push({ e: planned[i].e, error: message(one) });
+          if (endsClaim(one)) throw one;
+          failures.push({ e: planned[i].e, error: message(one) });
         }
       }
     }
     for (const f of failures) {
-      const outcome = await this.fail(f.e, f.error, now);
+      const outcome = await this.fail(tx, f.e, f.error, now);
       if (outcome === 'retry') result.retried++;
       else if (outcome === 'failed') result.failed++;
-      else result.leaseLost++;
     }
     lap('apply');
     return result;
   }
 
-  private async fail(e: ClaimedEnrollment, error: string, now: Date): Promise<'retry' | 'failed' | 'lost'> {
+  private async fail(tx: Tx, e: ClaimedEnrollment, error: string, now: Date): Promise<'retry' | 'failed' | 'gone'> {
     const attempt = e.attempts + 1;
     const give = attempt >= this.config.engine.maxAttempts;
     const delay = Math.min(this.config.engine.retryBaseMs * 2 ** (attempt - 1), 86_400_000);
     const retryAt = give ? null : new Date(now.getTime() + delay);
     this.log.warn(`enrollment ${e.id} (${e.journeyKey} at ${e.stepId}): ${error}${give ? ' — giving up' : ''}`);
-    const ok = await this.repo.recordFailure(e.id, e.leaseToken, give ? `failed after ${attempt} attempts: ${error}` : error, retryAt, e.stepId, now).catch(() => false);
-    return !ok ? 'lost' : give ? 'failed' : 'retry';
+    const ok = await savepoint(tx, () => this.repo.recordFailure(tx, e.id, give ? `failed after ${attempt} attempts: ${error}` : error, retryAt, e.stepId, now)).catch((err) => {
+      if (endsClaim(err)) throw err;
+      this.log.error(`enrollment ${e.id}: recording its failure failed (it stays due): ${message(err)}`);
+      return false;
+    });
+    return !ok ? 'gone' : give ? 'failed' : 'retry';
   }
 
   /** Recipients of per-account sends, one query per (version, step) in the batch. */
-  private async loadRecipients(planned: Planned[], today: string): Promise<Map<string, Map<string, Recipient[]>>> {
+  private async loadRecipients(tx: Tx, planned: Planned[], today: string): Promise<Map<string, Map<string, Recipient[]>>> {
     const groups = new Map<string, { step: SendStep; journey: Journey; accounts: Set<string> }>();
     for (const p of planned) {
       if (p.journey.subject.type !== 'account') continue;
@@ -191,7 +219,7 @@ export class StepRunnerService {
       const sub = g.journey.subject;
       const roles = g.step.roles ?? (sub.type === 'account' ? sub.recipients.roles : []);
       const where = sub.type === 'account' ? sub.recipients.where : TRUE;
-      out.set(k, await this.repo.recipients([...g.accounts], roles, where, today));
+      out.set(k, await this.repo.recipients([...g.accounts], roles, where, today, tx));
     }
     return out;
   }
@@ -316,7 +344,6 @@ export class StepRunnerService {
     }
     b.enrollments.push({
       id: e.id,
-      lease_token: e.leaseToken,
       status: plan.status,
       step_id: plan.stepId,
       step_started_at: plan.stepStartedAt.toISOString(),

@@ -269,7 +269,9 @@ export function eventTriggerStatement(journey: Journey, versionId: string, now: 
  * Wakes running enrollments whose subject had an event their journey listens to (goal
  * events, wait-until events): their step is re-evaluated now instead of at the timeout.
  * The subject id is the contact id (per-contact journeys) or the account id (per-account
- * ones), so both lookups go through the unique index on running (journey, subject).
+ * ones), so both lookups go through the unique index on running (journey, subject). An
+ * enrollment in a batch being applied (locked by its claim) is woken after that batch commits,
+ * from the position the batch left it in: the update waits for the lock, then re-checks.
  */
 export function wakeStatement(pairs: { journeyKey: string; event: string }[], now: Date, cursor: string): Statement {
   const params = new SqlParams();
@@ -285,12 +287,12 @@ export function wakeStatement(pairs: { journeyKey: string; event: string }[], no
     ), by_contact AS (
       UPDATE enrollments en SET due_at = ${at}, updated_at = ${at} FROM w
        WHERE en.status = 'active' AND en.subject_type = 'contact' AND en.journey_key = w.journey_key
-         AND en.subject_id = w.contact_id AND en.due_at > ${at} AND (en.lease_until IS NULL OR en.lease_until <= ${at})
+         AND en.subject_id = w.contact_id AND en.due_at > ${at}
       RETURNING en.id
     ), by_account AS (
       UPDATE enrollments en SET due_at = ${at}, updated_at = ${at} FROM w
        WHERE en.status = 'active' AND en.subject_type = 'account' AND en.journey_key = w.journey_key
-         AND en.subject_id = w.account_id AND en.due_at > ${at} AND (en.lease_until IS NULL OR en.lease_until <= ${at})
+         AND en.subject_id = w.account_id AND en.due_at > ${at}
       RETURNING en.id
     )
     SELECT (SELECT count(*) FROM by_contact)::int + (SELECT count(*) FROM by_account)::int AS woken`;

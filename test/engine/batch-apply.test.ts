@@ -1,11 +1,13 @@
-import { EnrollmentsRepository, LeaseLost } from '../../src/engine/enrollments.repository';
+import { Client } from 'pg';
+import { endsClaim, EnrollmentsRepository } from '../../src/engine/enrollments.repository';
 import { cond, engineHarness, EngineHarness, historyOf, journey, seedPeople, send } from './engine-support';
 
 /**
  * The batch write path: one claim, every transition planned in JavaScript, then ONE
  * transaction of set-based statements (fenced enrollment update + history, the outbox's
- * batch enqueue, hand-offs, trait updates). Proves a batch mixing step kinds lands whole,
- * and that a claim whose writes never happen — or fail half-way — leaves nothing behind.
+ * batch enqueue, hand-offs, trait updates), all in the claim's transaction. Proves a batch
+ * mixing step kinds lands whole, and that a claim whose writes never happen — the worker dies,
+ * stalls past its lease, or a write fails half-way — leaves nothing behind.
  */
 describe('engine: batch apply', () => {
   let h: EngineHarness;
@@ -66,13 +68,13 @@ describe('engine: batch apply', () => {
     const [acme] = await h.q(`SELECT traits FROM accounts WHERE id = $1`, [ids.account.acme]);
     expect(acme.traits).toEqual({ greeted: true });
     expect(await h.q(`SELECT enrollment_id::text, reason FROM handoffs`)).toEqual([{ enrollment_id: b.sam, reason: 'needs a call' }]);
-    const positions = await h.q(`SELECT id::text, status, step_id, seq, lease_until FROM enrollments ORDER BY id`);
+    const positions = await h.q(`SELECT id::text, status, step_id, seq FROM enrollments ORDER BY id`);
     expect(positions).toEqual([
       // After an update the chain stops (later conditions read fresh facts): due again at once.
-      { id: a.ken, status: 'active', step_id: 'rest', seq: 2, lease_until: null },
-      { id: a.bad, status: 'active', step_id: 'rest', seq: 2, lease_until: null },
-      { id: b.sam, status: 'exited', step_id: 'bye', seq: 1, lease_until: null },
-      { id: loop.ann, status: 'active', step_id: 'pause', seq: 1, lease_until: null },
+      { id: a.ken, status: 'active', step_id: 'rest', seq: 2 },
+      { id: a.bad, status: 'active', step_id: 'rest', seq: 2 },
+      { id: b.sam, status: 'exited', step_id: 'bye', seq: 1 },
+      { id: loop.ann, status: 'active', step_id: 'pause', seq: 1 },
     ]);
 
     // The revisited send (ann did not log in) is a new message: the transition counter is in its idempotency key.
@@ -87,29 +89,67 @@ describe('engine: batch apply', () => {
     expect(await historyOf(h, loop.ann)).toEqual(['nudge:sent', 'pause:waiting', 'pause:waited', 'back?:else', 'nudge:sent', 'pause:waiting']);
   });
 
+  /** A claim held by another session, as another worker process holds one. */
+  async function foreignClaim(key: string): Promise<{ client: Client; claimed: Awaited<ReturnType<EnrollmentsRepository['claim']>> }> {
+    const client = new Client({ connectionString: h.t.db.url });
+    await client.connect();
+    client.on('error', () => undefined); // its session is ended under it
+    await client.query('BEGIN');
+    const tx = { query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows };
+    return { client, claimed: await h.t.app.get(EnrollmentsRepository).claim(tx, [key], h.t.clock.now(), 100) };
+  }
+
   it('a worker that dies between claim and write leaves nothing half-written; the batch is redone once', async () => {
     await h.load(journey({ key: 'crash', steps: [send('mail', 'welcome', 'after'), { id: 'after', type: 'wait', durationMs: 86_400_000, next: undefined }] }));
     const placed = await place('crash', 'mail', ['ken', 'yui', 'sam']);
-    const repo = h.t.app.get(EnrollmentsRepository);
     const before = await h.q(`SELECT count(*)::int AS n FROM messages`);
-    // The "dead" worker: it claimed (lease taken, token incremented) and wrote nothing else.
-    const claimed = await repo.claim(['crash'], h.t.clock.now(), 100, 60_000, 'dead-worker');
-    expect(claimed).toHaveLength(3);
-    expect((await h.steps.runOnce(100)).claimed).toBe(0); // leased: nobody else takes them
+    // The "dead" worker: it claimed (its transaction holds the rows) and wrote nothing else.
+    const dead = await foreignClaim('crash');
+    expect(dead.claimed).toHaveLength(3);
+    expect((await h.steps.runOnce(100)).claimed).toBe(0); // held: nobody else takes them
     for (const id of Object.values(placed)) expect(await historyOf(h, id)).toEqual([]);
     expect(await h.q(`SELECT count(*)::int AS n FROM messages`)).toEqual(before);
 
-    // Its lease runs out; another worker redoes the batch, once.
-    h.t.clock.advance(61_000);
-    expect(await h.steps.runOnce(100)).toMatchObject({ claimed: 3, advanced: 3 });
+    // It dies (its connection drops without a commit): the server releases its rows, and another worker redoes the batch, once.
+    (dead.client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    const deadline = Date.now() + 10_000;
+    let r = await h.steps.runOnce(100);
+    while (r.claimed === 0 && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 50));
+      r = await h.steps.runOnce(100);
+    }
+    expect(r).toMatchObject({ claimed: 3, advanced: 3 });
     for (const id of Object.values(placed)) expect(await historyOf(h, id)).toEqual(['mail:sent', 'after:waiting']);
     expect(await h.q(`SELECT count(*)::int AS n FROM messages WHERE journey_key = 'crash'`)).toEqual([{ n: 3 }]);
+  });
 
-    // The dead worker wakes up and writes its stale plan: the fence refuses the whole batch, nothing lands.
-    const stale = claimed.map((e) => ({ id: e.id, lease_token: e.leaseToken, status: 'active', step_id: 'after', step_started_at: h.t.clock.now().toISOString(), seq: 1, due_at: null, arms: {}, end_reason: null }));
-    const history = claimed.map((e) => ({ enrollment_id: e.id, step_id: 'mail', outcome: 'sent', reason: 'stale' }));
-    await expect(repo.applyBatch({ enrollments: stale, messages: [], handoffs: [], updates: [], history }, h.t.clock.now(), async () => undefined)).rejects.toBeInstanceOf(LeaseLost);
+  it('a worker stalled past its lease: the server ends its session, another redoes the batch once, the stalled one writes nothing', async () => {
+    await h.load(journey({ key: 'stall', steps: [send('mail', 'welcome', 'after'), { id: 'after', type: 'wait', durationMs: 86_400_000, next: undefined }] }));
+    const placed = await place('stall', 'mail', ['ken', 'yui', 'sam']);
+    const repo = h.t.app.get(EnrollmentsRepository);
+    const now = h.t.clock.now();
+    let claimedByStalled = 0;
+    // The stalled worker's batch: claims with a 500 ms lease, then stalls for 2 s before writing its plan.
+    const stalled = repo.inClaim(500, 'stalled-worker', async (tx) => {
+      claimedByStalled = (await repo.claim(tx, ['stall'], now, 100)).length;
+      await new Promise((res) => setTimeout(res, 2000));
+      const stale = Object.values(placed).map((id) => ({ id, status: 'active', step_id: 'after', step_started_at: now.toISOString(), seq: 1, due_at: null, arms: {}, end_reason: null }));
+      const history = Object.values(placed).map((id) => ({ enrollment_id: id, step_id: 'mail', outcome: 'sent', reason: 'stale' }));
+      await repo.applyBatch(tx, { enrollments: stale, messages: [], handoffs: [], updates: [], history }, now, async () => undefined);
+    });
+    const outcome = stalled.then(
+      () => 'committed',
+      (err: unknown) => (endsClaim(err) ? 'session ended' : `other error: ${String(err)}`),
+    );
+    await new Promise((res) => setTimeout(res, 200));
+    expect(claimedByStalled).toBe(3);
+    expect((await h.steps.runOnce(100)).claimed).toBe(0); // still within its lease
+    // Past the lease the server ends the stalled session; another worker takes the batch.
+    await new Promise((res) => setTimeout(res, 700));
+    expect(await h.steps.runOnce(100)).toMatchObject({ claimed: 3, advanced: 3 });
+    expect(await outcome).toBe('session ended');
     for (const id of Object.values(placed)) expect(await historyOf(h, id)).toEqual(['mail:sent', 'after:waiting']);
+    expect(await h.q(`SELECT count(*)::int AS n FROM messages WHERE journey_key = 'stall'`)).toEqual([{ n: 3 }]);
   });
 
   it('a write that fails half-way through a batch rolls the batch back; the others are applied one by one', async () => {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Client } from 'pg';
 import { engineHarness, EngineHarness, historyOf, journey, seedPeople, send, track, cond } from './engine-support';
 
 /** A team directory where one CSM has a hand-off webhook of their own. */
@@ -12,7 +13,7 @@ function teamFile(): string {
 
 /**
  * Every step type, driven through the real engine (event trigger → claim → facts →
- * decide → fenced apply) on a real database with a virtual clock.
+ * decide → apply in the claim's transaction) on a real database with a virtual clock.
  */
 describe('engine: step execution', () => {
   let h: EngineHarness;
@@ -161,6 +162,43 @@ describe('engine: step execution', () => {
     const [sam] = await h.q(`SELECT id, status FROM enrollments WHERE journey_key = 'first-report' AND subject_id = $1`, [ids.contact.sam]);
     expect(sam.status).toBe('completed');
     expect(await historyOf(h, sam.id)).toEqual(['-:entered', 'watch:waiting', 'watch:timeout', 'nudge:sent', '-:completed']);
+  });
+
+  it('an event for an enrollment a running batch holds wakes it once that batch commits (never skipped)', async () => {
+    await h.load(
+      journey({
+        key: 'held-watch',
+        trigger: { type: 'event', event: 'trial2' },
+        steps: [
+          { id: 'watch', type: 'wait_until', event: 'report_shared', timeoutMs: 3 * 86_400_000, onMet: 'yay', onTimeout: 'bye' },
+          { id: 'yay', type: 'exit', reason: 'shared a report' },
+          { id: 'bye', type: 'exit', reason: 'timed out' },
+        ],
+      }),
+    );
+    await track(h, [{ user: 'ken', event: 'trial2' }]);
+    await h.triggers.processEvents();
+    await h.steps.drain();
+    const [en] = await h.q(`SELECT id::text FROM enrollments WHERE journey_key = 'held-watch'`);
+    // Another worker's batch holds ken's enrollment (its claim's row lock) while the event arrives.
+    const other = new Client({ connectionString: h.t.db.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`SELECT id FROM enrollments WHERE id = $1 FOR NO KEY UPDATE`, [en.id]);
+      h.t.clock.advance(3_600_000);
+      await track(h, [{ user: 'ken', event: 'report_shared' }]);
+      let done = false;
+      const woken = h.triggers.processEvents().finally(() => (done = true));
+      await new Promise((res) => setTimeout(res, 300));
+      expect(done).toBe(false); // the wake-up waits for the batch instead of skipping the enrollment
+      await other.query('COMMIT');
+      expect((await woken).find((w) => w.trigger === 'wake')?.candidates).toBe(1);
+    } finally {
+      await other.end();
+    }
+    await h.steps.drain();
+    expect(await h.q(`SELECT status, end_reason FROM enrollments WHERE id = $1`, [en.id])).toEqual([{ status: 'exited', end_reason: 'shared a report' }]);
   });
 
   it('wait-until on a condition, and split arms drawn deterministically', async () => {

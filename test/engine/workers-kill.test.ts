@@ -4,8 +4,9 @@ import { engineHarness, EngineHarness, journey, send, templatesDir } from './eng
 
 /**
  * Three real worker processes (`node dist/src/main.js`, TOUCHLINE_ROLE=worker) against one
- * database; one is killed with SIGKILL while it holds a batch. Its lease expires and the
- * others finish its work: every due enrollment advances exactly once, no outbox row twice.
+ * database; one is killed with SIGKILL while it holds a batch (its claim transaction has the
+ * rows locked). The server ends its session, which releases them, and the others finish its
+ * work: every due enrollment advances exactly once, no outbox row twice.
  */
 const N = 4000;
 
@@ -50,18 +51,25 @@ describe('engine: scale-out with three worker processes and a kill', () => {
     const templates = templatesDir(['welcome', 'tips']);
     workers.push(...(await Promise.all([0, 1, 2].map(() => startWorker(h.t.db.url, workerEnv(templates))))));
     const victim = workers[0];
-    const victimId = `${os.hostname()}:${victim.pid}`;
+    const victimSession = `touchline steps ${os.hostname()}:${victim.pid}`.slice(0, 63);
     // Kill the victim while it holds a claimed batch.
     let held: string[] = [];
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      held = (await h.q(`SELECT id FROM enrollments WHERE leased_by = $1 AND lease_until > now()`, [victimId])).map((r) => r.id);
+      // The rows the victim's claim transaction holds: locked by its transaction id.
+      held = (
+        await h.q(
+          `SELECT e.id FROM pg_stat_activity a JOIN enrollments e ON e.xmax::text = a.backend_xid::text
+            WHERE a.application_name = $1 AND e.status = 'active'`,
+          [victimSession],
+        )
+      ).map((r) => r.id);
       if (held.length) break;
       await new Promise((r) => setTimeout(r, 5));
     }
     expect(held.length).toBeGreaterThan(0);
     victim.child.kill('SIGKILL');
-    // The others finish everything, including the victim's batch once its lease expires.
+    // The others finish everything, including the victim's batch once the server has ended its session.
     const until = Date.now() + 60_000;
     let active = N;
     while (Date.now() < until) {
