@@ -28,6 +28,14 @@ describe('config', () => {
     expect(loadConfig({ DATA_DIR: tmp(), DATABASE_POOL_SIZE: '4', HEALTH_RECOMPUTE_SHARDS: '3' }).health.recomputeShards).toBe(3);
   });
 
+  it("stops when the pool cannot hold a step batch (its claim's transaction and two reads), unless the process serves the API only", () => {
+    expect(() => loadConfig({ DATA_DIR: tmp(), DATABASE_POOL_SIZE: '2', HEALTH_RECOMPUTE_SHARDS: '1' })).toThrow(
+      "DATABASE_POOL_SIZE: 2 is too small for the engine's workers, which need at least 3 connections (a step batch holds one and reads on two more)",
+    );
+    expect(loadConfig({ DATA_DIR: tmp(), DATABASE_POOL_SIZE: '2', HEALTH_RECOMPUTE_SHARDS: '1', TOUCHLINE_ROLE: 'api' }).database.poolSize).toBe(2);
+    expect(loadConfig({ DATA_DIR: tmp(), DATABASE_POOL_SIZE: '3' }).database.poolSize).toBe(3);
+  });
+
   it('generates secrets once into the data dir (mode 0600) and reuses them', () => {
     const dir = tmp();
     const first = loadConfig({ DATA_DIR: dir });
