@@ -2,6 +2,21 @@ import { Client } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations';
 
+/**
+ * The pool's client, never without an 'error' listener. pg emits 'error' on a client whose
+ * session the server ends (a restart, a terminated backend, a step batch past its lease) when
+ * no statement is in flight; a client had a listener only while idle in the pool (the pool's)
+ * or held by TypeORM (TypeORM's) — fault test 2 (PostgreSQL restarted) saw a worker crash on
+ * one that had none. Statements still fail with the error and the pool and TypeORM still
+ * discard the client: this only keeps the process up.
+ */
+export class PooledClient extends Client {
+  constructor(config?: ConstructorParameters<typeof Client>[0]) {
+    super(config);
+    this.on('error', () => undefined);
+  }
+}
+
 export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions {
   return {
     type: 'postgres',
@@ -12,7 +27,7 @@ export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions
     synchronize: false,
     logging: false,
     entities: [],
-    extra: { max: poolSize, connectionTimeoutMillis: 10_000, application_name: 'touchline' },
+    extra: { max: poolSize, connectionTimeoutMillis: 10_000, application_name: 'touchline', Client: PooledClient },
   };
 }
 
