@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as path from 'node:path';
-import { AccountRow, AccountsRepository, ContactRow } from '../accounts/accounts.repository';
+import { AccountsRepository, ContextAccountRow, ContextContactRow } from '../accounts/accounts.repository';
 import { loadTeamDirectory, TeamDirectory } from '../accounts/team-directory';
 import { Clock } from '../common/clock';
 import { InvalidInput, NotFound } from '../common/errors';
@@ -95,7 +95,7 @@ export class RenderContextBuilder {
     return out;
   }
 
-  private csmOf(account: AccountRow): RenderContext['csm'] {
+  private csmOf(account: ContextAccountRow): RenderContext['csm'] {
     const csm = account.csm_owner ? this.teamDirectory().csms.get(account.csm_owner) : undefined;
     return csm ? { name: csm.name, email: csm.email, ...(csm.title ? { title: csm.title } : {}) } : null;
   }
@@ -107,8 +107,8 @@ export class RenderContextBuilder {
 
 /** Rows to context: pure, so tests and the console can build one from stored data. */
 export function buildContext(
-  contact: ContactRow,
-  account: AccountRow,
+  contact: ContextContactRow,
+  account: ContextAccountRow,
   signals: RenderSignals,
   csm: RenderContext['csm'],
   config: Pick<Config, 'sender' | 'defaults'>,
