@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock';
+import { Clock, isoTime } from '../common/clock';
 import { InvalidInput, Problem } from '../common/errors';
 import type { Tx } from '../database/db';
 import { OutboxColumns, OutboxRepository } from './outbox.repository';
@@ -105,8 +105,8 @@ export class OutboxService {
       rows.priority[i] = m.priority ?? 0;
       rows.context[i] = m.context ?? {};
       rows.status[i] = m.holdout ? 'holdout' : 'queued';
-      rows.scheduled_at[i] = m.scheduledAt.toISOString();
-      rows.expires_at[i] = m.expiresAt ? m.expiresAt.toISOString() : null;
+      rows.scheduled_at[i] = isoTime(m.scheduledAt);
+      rows.expires_at[i] = m.expiresAt ? isoTime(m.expiresAt) : null;
       rows.subject[i] = m.subject ?? null;
       rows.reason[i] = m.reason ?? null;
     }

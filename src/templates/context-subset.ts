@@ -37,14 +37,16 @@ export function contextNeeds(compiled: CompiledTemplate): ContextNeeds {
 }
 
 type Tree = Map<string, Tree | true>;
+/** A tree as arrays (what `pick` walks once per message: no Map iterator entries allocated per key). */
+type Branch = { key: string; sub: Branch[] | true };
 
-const trees = new WeakMap<ContextNeeds, Tree>();
+const trees = new WeakMap<ContextNeeds, Branch[]>();
 
 /** Paths as a tree; a path ends at a list (`signals.usedFeatures.length` keeps the whole list) or where a shorter path covers it. */
-function treeOf(needs: ContextNeeds): Tree {
-  let tree = trees.get(needs);
-  if (tree) return tree;
-  tree = new Map();
+function treeOf(needs: ContextNeeds): Branch[] {
+  let compiled = trees.get(needs);
+  if (compiled) return compiled;
+  const tree: Tree = new Map();
   for (const path of [...needs.paths].sort((a, b) => a.length - b.length)) {
     let node: Tree = tree;
     const parts = path.split('.');
@@ -59,8 +61,10 @@ function treeOf(needs: ContextNeeds): Tree {
       }
     }
   }
-  trees.set(needs, tree);
-  return tree;
+  const toNodes = (t: Tree): Branch[] => [...t].map(([key, sub]) => ({ key, sub: sub === true ? true : toNodes(sub) }));
+  compiled = toNodes(tree);
+  trees.set(needs, compiled);
+  return compiled;
 }
 
 /**
@@ -73,9 +77,10 @@ export function projectContext<T extends object>(context: T, needs: ContextNeeds
   return pick(context as Record<string, unknown>, treeOf(needs)) as Partial<T>;
 }
 
-function pick(value: Record<string, unknown>, tree: Tree): Record<string, unknown> {
+function pick(value: Record<string, unknown>, tree: Branch[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, sub] of tree) {
+  for (let i = 0; i < tree.length; i++) {
+    const { key, sub } = tree[i];
     if (!Object.hasOwn(value, key)) continue;
     const v = value[key];
     out[key] = sub === true || v === null || typeof v !== 'object' || Array.isArray(v) ? v : pick(v as Record<string, unknown>, sub);
