@@ -115,10 +115,11 @@ export class OutboxService {
   }
 }
 
+const isId = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) || (typeof v === 'bigint' && v > 0n) || (typeof v === 'string' && /^[1-9]\d{0,18}$/.test(v));
+
 function validate(m: NewMessage, at: string): Problem[] {
   const p: Problem[] = [];
   const bad = (field: string, message: string) => p.push({ path: at ? `${at}.${field}` : field, message });
-  const isId = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) || (typeof v === 'bigint' && v > 0n) || (typeof v === 'string' && /^[1-9]\d{0,18}$/.test(v));
   if (!isId(m.enrollmentId)) bad('enrollmentId', 'expected a positive integer id');
   if (!isId(m.contactId)) bad('contactId', 'expected a positive integer id');
   if (m.accountId != null && !isId(m.accountId)) bad('accountId', 'expected a positive integer id or null');

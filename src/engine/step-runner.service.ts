@@ -211,7 +211,8 @@ export class StepRunnerService {
 
   /** The current version of each template the batch sends, pinned by its messages (an Error: sent unpinned, see TemplateCatalog.pin). */
   private async pinTemplates(planned: Planned[]): Promise<Map<string, PinnedTemplate | Error>> {
-    const names = new Set(planned.flatMap((p) => p.plan.effects.flatMap((fx) => (fx.kind === 'send' ? [fx.step.template] : []))));
+    const names = new Set<string>();
+    for (const p of planned) for (const fx of p.plan.effects) if (fx.kind === 'send') names.add(fx.step.template);
     const out = new Map<string, PinnedTemplate | Error>();
     for (const name of names) out.set(name, await this.templates.pin(name));
     return out;
@@ -238,7 +239,9 @@ export class StepRunnerService {
         const pin = pinOf(pins, fx.step.template);
         for (const r of this.recipientsOf(p, fx.step, recipients)) {
           const k = contextKey(r, fx.step.template);
-          owners.set(k, [...(owners.get(k) ?? []), p]);
+          const list = owners.get(k);
+          if (list) list.push(p);
+          else owners.set(k, [p]);
           sends.set(k, { key: k, contactId: r.contactId, accountId: r.accountId, needs: pin?.needs ?? ALL_CONTEXT });
         }
       }
