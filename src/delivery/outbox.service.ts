@@ -111,7 +111,10 @@ export class OutboxService {
       rows.reason[i] = m.reason ?? null;
     }
     const ids = await this.repo.insert(tx, rows, this.clock.now());
-    return rows.idempotency_key.map((key) => ({ key, ...ids.get(key)! }));
+    return rows.idempotency_key.map((key) => {
+      const row = ids.get(key)!;
+      return { key, id: row.id, created: row.created };
+    });
   }
 }
 
