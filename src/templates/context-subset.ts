@@ -36,33 +36,38 @@ export function contextNeeds(compiled: CompiledTemplate): ContextNeeds {
   return needs;
 }
 
-type Tree = Map<string, Tree | true>;
+/** Paths as a tree; a path ends at a list (`signals.usedFeatures.length` keeps the whole list) or where a shorter path covers it. */
+export type PathTree = Map<string, PathTree | true>;
 /** A tree as arrays (what `pick` walks once per message: no Map iterator entries allocated per key). */
 type Branch = { key: string; sub: Branch[] | true };
 
 const trees = new WeakMap<ContextNeeds, Branch[]>();
 
-/** Paths as a tree; a path ends at a list (`signals.usedFeatures.length` keeps the whole list) or where a shorter path covers it. */
-function treeOf(needs: ContextNeeds): Branch[] {
-  let compiled = trees.get(needs);
-  if (compiled) return compiled;
-  const tree: Tree = new Map();
-  for (const path of [...needs.paths].sort((a, b) => a.length - b.length)) {
-    let node: Tree = tree;
+export function pathTree(paths: readonly string[]): PathTree {
+  const tree: PathTree = new Map();
+  for (const path of [...paths].sort((a, b) => a.length - b.length)) {
+    let node: PathTree = tree;
     const parts = path.split('.');
     for (let i = 0; i < parts.length; i++) {
       const at = node.get(parts[i]);
       if (at === true) break;
       if (i === parts.length - 1) node.set(parts[i], true);
       else {
-        const next: Tree = at ?? new Map();
+        const next: PathTree = at ?? new Map();
         node.set(parts[i], next);
         node = next;
       }
     }
   }
-  const toNodes = (t: Tree): Branch[] => [...t].map(([key, sub]) => ({ key, sub: sub === true ? true : toNodes(sub) }));
-  compiled = toNodes(tree);
+  return tree;
+}
+
+/** `pathTree(needs.paths)` as arrays, in the Map's order, once per needs. */
+function treeOf(needs: ContextNeeds): Branch[] {
+  let compiled = trees.get(needs);
+  if (compiled) return compiled;
+  const toBranches = (t: PathTree): Branch[] => [...t].map(([key, sub]) => ({ key, sub: sub === true ? true : toBranches(sub) }));
+  compiled = toBranches(pathTree(needs.paths));
   trees.set(needs, compiled);
   return compiled;
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { copyWith } from '../../src/common/copy-with';
 import type { FactsRow } from '../../src/engine/enrollments.repository';
 import { toFacts } from '../../src/engine/facts-builder';
-import { contextNeeds, projectContext } from '../../src/templates/context-subset';
+import { contextNeeds, PathTree, pathTree, projectContext } from '../../src/templates/context-subset';
 import { buildContext } from '../../src/templates/render-context.builder';
 import { RenderContext, sampleContext } from '../../src/templates/render-context';
 import { ROOT } from '../support/app';
@@ -88,24 +88,9 @@ describe('the step path`s copies equal the previous spreads, key order included'
   });
 
   it('projectContext keeps the keys in the order the Map-walking projection kept them', async () => {
-    type Tree = Map<string, Tree | true>;
+    // The previous walk: the paths' Map tree, iterated entry by entry.
     const previous = (context: Record<string, unknown>, paths: string[]): Record<string, unknown> => {
-      const tree: Tree = new Map();
-      for (const p of [...paths].sort((a, b) => a.length - b.length)) {
-        let node: Tree = tree;
-        const parts = p.split('.');
-        for (let i = 0; i < parts.length; i++) {
-          const at = node.get(parts[i]);
-          if (at === true) break;
-          if (i === parts.length - 1) node.set(parts[i], true);
-          else {
-            const next: Tree = at ?? new Map();
-            node.set(parts[i], next);
-            node = next;
-          }
-        }
-      }
-      const pick = (value: Record<string, unknown>, t: Tree): Record<string, unknown> => {
+      const pick = (value: Record<string, unknown>, t: PathTree): Record<string, unknown> => {
         const out: Record<string, unknown> = {};
         for (const [k, sub] of t) {
           if (!Object.hasOwn(value, k)) continue;
@@ -114,7 +99,7 @@ describe('the step path`s copies equal the previous spreads, key order included'
         }
         return out;
       };
-      return pick(context, tree);
+      return pick(context, pathTree(paths));
     };
     const engine = engineFor(path.join(ROOT, 'templates'), 60_000);
     const whole = { ...sampleContext({ locale: 'ja', sender: SENDER, keyFeatures: KEY_FEATURES, now: NOW, csm: { name: 'E', email: 'e@example.com', title: 'CSM' } }), journey: { key: 'j', name: 'J' } };
