@@ -39,6 +39,13 @@ export interface ContactRow {
   updated_at: Date;
 }
 
+/** The account and contact columns a render context is built from (buildContext): no timestamps to parse, nothing unread. */
+export type ContextAccountRow = Pick<AccountRow, 'id' | 'external_id' | 'name' | 'plan' | 'mrr' | 'phase' | 'contract_start' | 'renewal_date' | 'csm_owner' | 'high_touch' | 'seats' | 'timezone' | 'locale' | 'traits'>;
+export type ContextContactRow = Pick<ContactRow, 'id' | 'external_id' | 'email' | 'name' | 'role' | 'locale' | 'timezone' | 'traits'>;
+const CONTEXT_ACCOUNT_COLS = `id, external_id, name, plan, mrr, phase, to_char(contract_start, 'YYYY-MM-DD') AS contract_start,
+  to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, csm_owner, high_touch, seats, timezone, locale, traits`;
+const CONTEXT_CONTACT_COLS = 'id, external_id, email, name, role, locale, timezone, traits';
+
 const ACCOUNT_COLS = `id, external_id, name, plan, mrr, size_segment, region, phase, to_char(contract_start, 'YYYY-MM-DD') AS contract_start,
   to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, csm_owner, high_touch, seats, timezone, locale, traits, created_at, updated_at`;
 
@@ -56,15 +63,16 @@ export class AccountsRepository {
     return row;
   }
 
-  /** Many accounts by id in one query (the engine builds render contexts for a whole batch). */
-  async accountsByIds(ids: string[]): Promise<AccountRow[]> {
+  /** Many accounts by id in one query, with the columns of a render context (the engine builds them for a whole batch). */
+  async accountsByIds(ids: string[]): Promise<ContextAccountRow[]> {
     if (!ids.length) return [];
-    return this.db.query<AccountRow>(`SELECT ${ACCOUNT_COLS} FROM accounts WHERE id = ANY($1::bigint[])`, [ids]);
+    return this.db.query<ContextAccountRow>(`SELECT ${CONTEXT_ACCOUNT_COLS} FROM accounts WHERE id = ANY($1::bigint[])`, [ids]);
   }
 
-  async contactsByIds(ids: string[]): Promise<ContactRow[]> {
+  /** Many contacts by id in one query, with the columns of a render context. */
+  async contactsByIds(ids: string[]): Promise<ContextContactRow[]> {
     if (!ids.length) return [];
-    return this.db.query<ContactRow>('SELECT * FROM contacts WHERE id = ANY($1::bigint[])', [ids]);
+    return this.db.query<ContextContactRow>(`SELECT ${CONTEXT_CONTACT_COLS} FROM contacts WHERE id = ANY($1::bigint[])`, [ids]);
   }
 
   async contactByExternalId(externalId: string): Promise<ContactRow | undefined> {

@@ -69,7 +69,38 @@ export function clockFrom(setting: ClockSetting, realNow: () => number = Date.no
   return new ScaledClock(setting.start, setting.speed, setting.anchor ?? realNow(), realNow);
 }
 
+/**
+ * A formatter of instants that remembers its last two answers by `key` of the time: a batch of
+ * steps formats the same few instants (now, a due time) thousands of times, and `toISOString`
+ * is slow. A NaN key (an invalid Date) never matches, so it throws as `toISOString` does.
+ */
+function remembering(key: (time: number) => number, format: (at: Date) => string): (at: Date) => string {
+  let k1 = NaN;
+  let v1 = '';
+  let k2 = NaN;
+  let v2 = '';
+  return (at) => {
+    const k = key(at.getTime());
+    if (k === k1) return v1;
+    if (k === k2) return v2;
+    const v = format(at);
+    k2 = k1;
+    v2 = v1;
+    k1 = k;
+    v1 = v;
+    return v;
+  };
+}
+
+const dayOf = remembering((t) => Math.floor(t / 86_400_000), (at) => at.toISOString().slice(0, 10));
+const isoOf = remembering((t) => t, (at) => at.toISOString());
+
 /** The UTC calendar day of an instant, as YYYY-MM-DD (the granularity of usage rollups). */
 export function utcDay(at: Date): string {
-  return at.toISOString().slice(0, 10);
+  return dayOf(at);
+}
+
+/** `at.toISOString()`, remembered for the instant last formatted (see `remembering`). */
+export function isoTime(at: Date): string {
+  return isoOf(at);
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { fastParams } from './pg-params';
 
 /** A query runner handed to repositories inside a transaction. */
 export interface Tx {
@@ -37,7 +38,7 @@ export class Db {
 
   /** A single statement outside an explicit transaction. */
   query<T = any>(sql: string, params?: unknown[]): Promise<T[]> {
-    return this.ds.query(sql, params);
+    return this.ds.query(sql, fastParams(params));
   }
 
   /**
@@ -47,7 +48,7 @@ export class Db {
    */
   async prepared<T = any>(name: string, sql: string, params: unknown[]): Promise<T[]> {
     const pool = (this.ds.driver as PostgresDriver).master as { query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: T[] }> };
-    return (await pool.query({ name, text: sql, values: params })).rows;
+    return (await pool.query({ name, text: sql, values: fastParams(params)! })).rows;
   }
 }
 
@@ -72,5 +73,5 @@ export async function savepoint<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
 }
 
 function managerTx(m: EntityManager): Tx {
-  return { query: (sql, params) => m.query(sql, params) };
+  return { query: (sql, params) => m.query(sql, fastParams(params)) };
 }

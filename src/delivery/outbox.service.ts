@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock';
+import { Clock, isoTime } from '../common/clock';
 import { InvalidInput, Problem } from '../common/errors';
 import type { Tx } from '../database/db';
-import { OutboxRepository, OutboxRow } from './outbox.repository';
+import { OutboxColumns, OutboxRepository } from './outbox.repository';
 
 type Id = string | number | bigint;
 
@@ -80,36 +80,49 @@ export class OutboxService {
   async enqueueMany(tx: Tx, messages: NewMessage[]): Promise<Enqueued[]> {
     const problems = messages.flatMap((m, i) => validate(m, messages.length > 1 ? `[${i}]` : ''));
     if (problems.length) throw new InvalidInput(`${problems.length} invalid outbox message field(s)`, problems);
-    const rows: OutboxRow[] = messages.map((m) => ({
-      idempotency_key: idempotencyKey(m.enrollmentId, m.stepId, m.contactId, m.seq),
-      account_id: m.accountId == null ? null : String(m.accountId),
-      contact_id: String(m.contactId),
-      to_email: m.toEmail.trim(),
-      journey_key: m.journeyKey ?? null,
-      journey_version_id: m.journeyVersionId == null ? null : String(m.journeyVersionId),
-      enrollment_id: String(m.enrollmentId),
-      step_id: m.stepId,
-      template: m.template,
-      template_version: m.templateVersion ?? null,
-      locale: m.locale,
-      category: m.category,
-      priority: m.priority ?? 0,
-      context: m.context ?? {},
-      status: m.holdout ? 'holdout' : 'queued',
-      scheduled_at: m.scheduledAt,
-      expires_at: m.expiresAt ?? null,
-      subject: m.subject ?? null,
-      reason: m.reason ?? null,
-    }));
+    // Straight into the insert's columns (one pass, no row objects copied again); times as ISO strings (the driver formats Dates slowly, in local time).
+    const n = messages.length;
+    const rows: OutboxColumns = {
+      idempotency_key: new Array(n), account_id: new Array(n), contact_id: new Array(n), to_email: new Array(n), journey_key: new Array(n),
+      journey_version_id: new Array(n), enrollment_id: new Array(n), step_id: new Array(n), template: new Array(n), template_version: new Array(n),
+      locale: new Array(n), category: new Array(n), priority: new Array(n), context: new Array(n), status: new Array(n), scheduled_at: new Array(n),
+      expires_at: new Array(n), subject: new Array(n), reason: new Array(n),
+    };
+    for (let i = 0; i < n; i++) {
+      const m = messages[i];
+      rows.idempotency_key[i] = idempotencyKey(m.enrollmentId, m.stepId, m.contactId, m.seq);
+      rows.account_id[i] = m.accountId == null ? null : String(m.accountId);
+      rows.contact_id[i] = String(m.contactId);
+      rows.to_email[i] = m.toEmail.trim();
+      rows.journey_key[i] = m.journeyKey ?? null;
+      rows.journey_version_id[i] = m.journeyVersionId == null ? null : String(m.journeyVersionId);
+      rows.enrollment_id[i] = String(m.enrollmentId);
+      rows.step_id[i] = m.stepId;
+      rows.template[i] = m.template;
+      rows.template_version[i] = m.templateVersion ?? null;
+      rows.locale[i] = m.locale;
+      rows.category[i] = m.category;
+      rows.priority[i] = m.priority ?? 0;
+      rows.context[i] = m.context ?? {};
+      rows.status[i] = m.holdout ? 'holdout' : 'queued';
+      rows.scheduled_at[i] = isoTime(m.scheduledAt);
+      rows.expires_at[i] = m.expiresAt ? isoTime(m.expiresAt) : null;
+      rows.subject[i] = m.subject ?? null;
+      rows.reason[i] = m.reason ?? null;
+    }
     const ids = await this.repo.insert(tx, rows, this.clock.now());
-    return rows.map((r) => ({ key: r.idempotency_key, ...ids.get(r.idempotency_key)! }));
+    return rows.idempotency_key.map((key) => {
+      const row = ids.get(key)!;
+      return { key, id: row.id, created: row.created };
+    });
   }
 }
+
+const isId = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) || (typeof v === 'bigint' && v > 0n) || (typeof v === 'string' && /^[1-9]\d{0,18}$/.test(v));
 
 function validate(m: NewMessage, at: string): Problem[] {
   const p: Problem[] = [];
   const bad = (field: string, message: string) => p.push({ path: at ? `${at}.${field}` : field, message });
-  const isId = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) || (typeof v === 'bigint' && v > 0n) || (typeof v === 'string' && /^[1-9]\d{0,18}$/.test(v));
   if (!isId(m.enrollmentId)) bad('enrollmentId', 'expected a positive integer id');
   if (!isId(m.contactId)) bad('contactId', 'expected a positive integer id');
   if (m.accountId != null && !isId(m.accountId)) bad('accountId', 'expected a positive integer id or null');

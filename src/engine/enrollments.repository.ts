@@ -226,6 +226,7 @@ export class EnrollmentsRepository {
     const fieldsOf = (row: 'a' | 'c', fields: string[]) => fields.map((f) => [f, `${row}_${f}`] as const);
     const accountFields = fieldsOf('a', accountList);
     const contactFields = fieldsOf('c', contactList);
+    const signalCols = signals.map((_, i) => `s${i}`);
     const pick = (r: any, fields: (readonly [string, string])[]) => {
       const o: Record<string, any> = {};
       for (const [f, col] of fields) o[f] = r[col];
@@ -241,7 +242,7 @@ export class EnrollmentsRepository {
         contact: r.c_id === null ? null : pick(r, contactFields),
         memberRole: r.member_role,
         health: r.health,
-        signals: signals.map((_, i) => (r[`s${i}`] === null ? null : Number(r[`s${i}`]))),
+        signals: signalCols.map((col) => (r[col] === null ? null : Number(r[col]))),
         events: r.events ?? [],
       });
     }

@@ -1,4 +1,5 @@
 import { utcDay } from '../common/clock';
+import { copyWith } from '../common/copy-with';
 import { Condition, walkOperands } from '../conditions/condition';
 import { Facts, requiredFacts, RequiredFacts } from '../conditions/facts';
 import { Journey } from '../journeys/journey';
@@ -39,8 +40,8 @@ export function toFacts(row: FactsRow, req: RequiredFacts, now: Date, enteredAt:
   return {
     today: utcDay(now),
     enteredDay: utcDay(enteredAt),
-    account: a ? { ...a, mrr: a.mrr === null || a.mrr === undefined ? null : Number(a.mrr), traits: a.traits ?? {} } : null,
-    contact: c ? { ...c, role: row.memberRole ?? c.role ?? null, consent: c.consent_marketing ?? null, traits: c.traits ?? {} } : null,
+    account: a ? copyWith(a, { mrr: a.mrr === null || a.mrr === undefined ? null : Number(a.mrr), traits: a.traits ?? {} }) : null,
+    contact: c ? copyWith(c, { role: row.memberRole ?? c.role ?? null, consent: c.consent_marketing ?? null, traits: c.traits ?? {} }) : null,
     health: row.health
       ? {
           score: row.health.score === null ? null : Number(row.health.score),

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import * as os from 'node:os';
-import { Clock, utcDay } from '../common/clock';
+import { Clock, isoTime, utcDay } from '../common/clock';
+import { copyWith } from '../common/copy-with';
 import { TRUE } from '../conditions/condition';
 import type { Config } from '../config/config';
 import { CONFIG } from '../config/config.module';
@@ -238,7 +239,8 @@ export class StepRunnerService {
 
   /** The current version of each template the batch sends, pinned by its messages (an Error: sent unpinned, see TemplateCatalog.pin). */
   private async pinTemplates(planned: Planned[]): Promise<Map<string, PinnedTemplate | Error>> {
-    const names = new Set(planned.flatMap((p) => p.plan.effects.flatMap((fx) => (fx.kind === 'send' ? [fx.step.template] : []))));
+    const names = new Set<string>();
+    for (const p of planned) for (const fx of p.plan.effects) if (fx.kind === 'send') names.add(fx.step.template);
     const out = new Map<string, PinnedTemplate | Error>();
     for (const name of names) out.set(name, await this.templates.pin(name));
     return out;
@@ -265,7 +267,9 @@ export class StepRunnerService {
         const pin = pinOf(pins, fx.step.template);
         for (const r of this.recipientsOf(p, fx.step, recipients)) {
           const k = contextKey(r, fx.step.template);
-          owners.set(k, [...(owners.get(k) ?? []), p]);
+          const list = owners.get(k);
+          if (list) list.push(p);
+          else owners.set(k, [p]);
           sends.set(k, { key: k, contactId: r.contactId, accountId: r.accountId, needs: pin?.needs ?? ALL_CONTEXT });
         }
       }
@@ -294,12 +298,14 @@ export class StepRunnerService {
   private toApply(p: Planned, recipients: Map<string, Map<string, Recipient[]>>, contexts: Map<string, unknown>, pins: Map<string, PinnedTemplate | Error>, now: Date): ApplyBatch {
     const { e, journey, facts, plan } = p;
     const b: ApplyBatch = { enrollments: [], messages: [], handoffs: [], updates: [], history: [] };
-    const history = [...plan.history];
+    // Rows straight from the plan's history (and no-recipient outcomes below, after it, in order).
+    const history = b.history;
+    for (const h of plan.history) history.push({ enrollment_id: e.id, step_id: h.stepId, outcome: h.outcome, reason: h.reason });
     for (const fx of plan.effects) {
       if (fx.kind === 'send') {
         const sendable = this.recipientsOf(p, fx.step, recipients);
         const pin = pinOf(pins, fx.step.template);
-        if (!sendable.length) history.push({ stepId: fx.step.id, outcome: 'no_recipient', reason: `no recipient with a valid email address for ${fx.step.template}` });
+        if (!sendable.length) history.push({ enrollment_id: e.id, step_id: fx.step.id, outcome: 'no_recipient', reason: `no recipient with a valid email address for ${fx.step.template}` });
         for (const r of sendable) {
           b.messages.push({
             enrollmentId: e.id,
@@ -317,7 +323,7 @@ export class StepRunnerService {
             category: fx.step.category,
             priority: journey.priority,
             // Held-out sends are never rendered: no context is built for them.
-            context: fx.holdout ? {} : { ...(contexts.get(contextKey(r, fx.step.template)) as object), journey: { key: journey.key, name: journey.name } },
+            context: fx.holdout ? {} : copyWith(contexts.get(contextKey(r, fx.step.template)) as object, { journey: { key: journey.key, name: journey.name } }),
             subject: fx.step.subject ?? null,
             holdout: fx.holdout,
             reason: fx.holdout ? 'holdout: control group of the journey' : null,
@@ -346,25 +352,26 @@ export class StepRunnerService {
       id: e.id,
       status: plan.status,
       step_id: plan.stepId,
-      step_started_at: plan.stepStartedAt.toISOString(),
+      step_started_at: isoTime(plan.stepStartedAt),
       seq: plan.seq,
-      due_at: plan.dueAt ? plan.dueAt.toISOString() : null,
+      due_at: plan.dueAt ? isoTime(plan.dueAt) : null,
       arms: plan.arms,
       end_reason: plan.endReason ?? null,
     });
-    b.history = history.map((h) => ({ enrollment_id: e.id, step_id: h.stepId, outcome: h.outcome, reason: h.reason }));
     return b;
   }
 }
 
 function merge(batches: ApplyBatch[]): ApplyBatch {
-  return {
-    enrollments: batches.flatMap((b) => b.enrollments),
-    messages: batches.flatMap((b) => b.messages),
-    handoffs: batches.flatMap((b) => b.handoffs),
-    updates: batches.flatMap((b) => b.updates),
-    history: batches.flatMap((b) => b.history),
-  };
+  const out: ApplyBatch = { enrollments: [], messages: [], handoffs: [], updates: [], history: [] };
+  for (const b of batches) {
+    for (const x of b.enrollments) out.enrollments.push(x);
+    for (const x of b.messages) out.messages.push(x);
+    for (const x of b.handoffs) out.handoffs.push(x);
+    for (const x of b.updates) out.updates.push(x);
+    for (const x of b.history) out.history.push(x);
+  }
+  return out;
 }
 
 /** A template's pin, unless it could not be pinned (its messages go unpinned with the whole context). */

@@ -31,8 +31,14 @@ export class SignalsRepository {
       `SELECT s.id${cols.length ? ', ' + cols.join(', ') : ''} FROM ${from}${grouped.joins(ref, only)} WHERE s.id = ANY($1::bigint[])`,
       params.values,
     );
+    const names = signals.map((_, i) => `s${i}`);
     for (const row of rows) {
-      out.set(String(row.id), signals.map((_, i) => (row[`s${i}`] === null ? null : Number(row[`s${i}`]))));
+      const values: SignalValues = new Array(names.length);
+      for (let i = 0; i < names.length; i++) {
+        const v = row[names[i]];
+        values[i] = v === null ? null : Number(v);
+      }
+      out.set(String(row.id), values);
     }
     return out;
   }

@@ -36,31 +36,40 @@ export function contextNeeds(compiled: CompiledTemplate): ContextNeeds {
   return needs;
 }
 
-type Tree = Map<string, Tree | true>;
-
-const trees = new WeakMap<ContextNeeds, Tree>();
-
 /** Paths as a tree; a path ends at a list (`signals.usedFeatures.length` keeps the whole list) or where a shorter path covers it. */
-function treeOf(needs: ContextNeeds): Tree {
-  let tree = trees.get(needs);
-  if (tree) return tree;
-  tree = new Map();
-  for (const path of [...needs.paths].sort((a, b) => a.length - b.length)) {
-    let node: Tree = tree;
+export type PathTree = Map<string, PathTree | true>;
+/** A tree as arrays (what `pick` walks once per message: no Map iterator entries allocated per key). */
+type Branch = { key: string; sub: Branch[] | true };
+
+const trees = new WeakMap<ContextNeeds, Branch[]>();
+
+export function pathTree(paths: readonly string[]): PathTree {
+  const tree: PathTree = new Map();
+  for (const path of [...paths].sort((a, b) => a.length - b.length)) {
+    let node: PathTree = tree;
     const parts = path.split('.');
     for (let i = 0; i < parts.length; i++) {
       const at = node.get(parts[i]);
       if (at === true) break;
       if (i === parts.length - 1) node.set(parts[i], true);
       else {
-        const next: Tree = at ?? new Map();
+        const next: PathTree = at ?? new Map();
         node.set(parts[i], next);
         node = next;
       }
     }
   }
-  trees.set(needs, tree);
   return tree;
+}
+
+/** `pathTree(needs.paths)` as arrays, in the Map's order, once per needs. */
+function treeOf(needs: ContextNeeds): Branch[] {
+  let compiled = trees.get(needs);
+  if (compiled) return compiled;
+  const toBranches = (t: PathTree): Branch[] => [...t].map(([key, sub]) => ({ key, sub: sub === true ? true : toBranches(sub) }));
+  compiled = toBranches(pathTree(needs.paths));
+  trees.set(needs, compiled);
+  return compiled;
 }
 
 /**
@@ -73,9 +82,10 @@ export function projectContext<T extends object>(context: T, needs: ContextNeeds
   return pick(context as Record<string, unknown>, treeOf(needs)) as Partial<T>;
 }
 
-function pick(value: Record<string, unknown>, tree: Tree): Record<string, unknown> {
+function pick(value: Record<string, unknown>, tree: Branch[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, sub] of tree) {
+  for (let i = 0; i < tree.length; i++) {
+    const { key, sub } = tree[i];
     if (!Object.hasOwn(value, key)) continue;
     const v = value[key];
     out[key] = sub === true || v === null || typeof v !== 'object' || Array.isArray(v) ? v : pick(v as Record<string, unknown>, sub);

@@ -1,10 +1,10 @@
-import type { AccountRow } from '../accounts/accounts.repository';
+import type { ContextAccountRow } from '../accounts/accounts.repository';
 import { Signal, signalName } from '../signals/signal';
 import type { SignalField } from './context-subset';
 import { RenderSignals, SIGNAL_FIELDS } from './render-context';
 
 type Values = (number | null)[];
-type Getter = (account: AccountRow, av: Values, cv: Values) => unknown;
+type Getter = (account: ContextAccountRow, av: Values, cv: Values) => unknown;
 
 export interface SignalPlan {
   /** What the account statement computes (empty: no statement). */
@@ -12,7 +12,7 @@ export interface SignalPlan {
   /** What the contact statement computes (empty: no statement). */
   contact: Signal[];
   /** The fields asked for, from one recipient's values (`av` for `account`, `cv` for `contact`). */
-  values(account: AccountRow, av: Values, cv: Values): Partial<RenderSignals>;
+  values(account: ContextAccountRow, av: Values, cv: Values): Partial<RenderSignals>;
 }
 
 /**
