@@ -30,18 +30,15 @@ const TEMPLATE = 'adoption-we-miss-you';
 
 /**
  * `npm run bench -- engine [--accounts 100000] [--contacts 1000000] [--events 10000000]
- * [--due 100000] [--sample 2000] [--workers <cores>]`
+ * [--due 100000] [--sample 2000] [--workers 4]`
  *
  * Generates the data set-based in SQL (generate_series; rollups derived from the events;
  * cached between runs as a template database under var/bench-cache/),
  * then (a) evaluates one condition trigger over every contact and inserts its enrollments
  * (one statement), against a same-run baseline that evaluates the same condition per
  * contact in JavaScript through the signals service on a random sample, extrapolated to
- * all contacts; and (b) advances due enrollments through a send step (claims, facts, batch
- * apply with outbox rows, one transaction per batch), with `--workers` step runners in this
- * process: by default one per core, as one worker process per core would run them (each
- * process runs one). More runners than cores cost PostgreSQL more CPU per step (concurrent
- * batch transactions contend; see the README's engine benchmark).
+ * all contacts; and (b) advances due enrollments through a send step (claims, facts, fenced
+ * batch apply with outbox rows), with `--workers` step runners in this process.
  */
 export async function run(args: string[]): Promise<void> {
   const opt = (name: string, def: number) => numberOption(args, name, def);
@@ -50,7 +47,7 @@ export async function run(args: string[]): Promise<void> {
   const events = opt('events', 10_000_000);
   const due = opt('due', 100_000);
   const sample = opt('sample', 2000);
-  const workers = opt('workers', os.availableParallelism());
+  const workers = opt('workers', 4);
   const rss = rssSampler();
   // Generation is cached between runs (a template database on the persistent bench server, see cachedDatabase).
   const t0 = Date.now();
