@@ -83,22 +83,21 @@ export class StepRunnerService {
   async runOnce(limit = this.config.engine.batchSize): Promise<RunResult> {
     const now = this.clock.now();
     const keys = await this.journeys.activeKeys();
-    let claimed = 0;
+    const empty = (): RunResult => ({ claimed: 0, advanced: 0, retried: 0, failed: 0, leaseLost: 0, ms: { claim: 0, read: 0, apply: 0 } });
+    if (!keys.length) return empty();
+    let result = empty();
     try {
-      return await this.repo.inClaim(this.config.engine.leaseMs, this.workerId, async (tx) => {
-        const r = await this.runBatch(tx, keys, limit, now);
-        claimed = r.claimed;
-        return r;
-      });
+      return await this.repo.inClaim(this.config.engine.leaseMs, this.workerId, (tx) => this.runBatch(tx, keys, limit, now, (result = empty())));
     } catch (err) {
       if (!endsClaim(err)) throw err;
+      const claimed = result.claimed;
       this.log.warn(`batch of ${claimed} claimed enrollments lost before its commit (nothing of it was written): ${message(err)}`);
-      return { claimed, advanced: 0, retried: 0, failed: 0, leaseLost: claimed, ms: { claim: 0, read: 0, apply: 0 } };
+      return { ...empty(), claimed, leaseLost: claimed };
     }
   }
 
-  private async runBatch(tx: Tx, keys: string[], limit: number, now: Date): Promise<RunResult> {
-    const result: RunResult = { claimed: 0, advanced: 0, retried: 0, failed: 0, leaseLost: 0, ms: { claim: 0, read: 0, apply: 0 } };
+  /** The batch's work in its claim transaction `tx`, counted into `result` as it goes (so a lost claim still knows its size). */
+  private async runBatch(tx: Tx, keys: string[], limit: number, now: Date, result: RunResult): Promise<RunResult> {
     let mark = performance.now();
     const lap = (k: keyof RunResult['ms']) => {
       const t = performance.now();

@@ -1,4 +1,7 @@
 import { Client } from 'pg';
+import type { Config } from '../../src/config/config';
+import { CONFIG } from '../../src/config/config.module';
+import { RenderContextSource } from '../../src/engine/adapters';
 import { endsClaim, EnrollmentsRepository } from '../../src/engine/enrollments.repository';
 import { cond, engineHarness, EngineHarness, historyOf, journey, seedPeople, send } from './engine-support';
 
@@ -150,6 +153,32 @@ describe('engine: batch apply', () => {
     expect(await outcome).toBe('session ended');
     for (const id of Object.values(placed)) expect(await historyOf(h, id)).toEqual(['mail:sent', 'after:waiting']);
     expect(await h.q(`SELECT count(*)::int AS n FROM messages WHERE journey_key = 'stall'`)).toEqual([{ n: 3 }]);
+  });
+
+  it('a step runner whose batch outlives its lease reports the claim lost, writes nothing, and the next run redoes it once', async () => {
+    await h.load(journey({ key: 'slow', steps: [send('mail', 'welcome', 'after'), { id: 'after', type: 'wait', durationMs: 86_400_000, next: undefined }] }));
+    const placed = await place('slow', 'mail', ['ken', 'yui', 'sam']);
+    const config = h.t.app.get<Config>(CONFIG);
+    const contexts = h.t.app.get(RenderContextSource);
+    const { leaseMs } = config.engine;
+    const forSends = contexts.forSends;
+    // This batch's render contexts take 1 s (a stalled worker); its lease is 300 ms.
+    config.engine.leaseMs = 300;
+    contexts.forSends = async (sends) => {
+      await new Promise((res) => setTimeout(res, 1000));
+      return forSends.call(contexts, sends);
+    };
+    try {
+      expect(await h.steps.runOnce(100)).toMatchObject({ claimed: 3, advanced: 0, leaseLost: 3 });
+    } finally {
+      config.engine.leaseMs = leaseMs;
+      contexts.forSends = forSends;
+    }
+    for (const id of Object.values(placed)) expect(await historyOf(h, id)).toEqual([]);
+    expect(await h.q(`SELECT count(*)::int AS n FROM messages WHERE journey_key = 'slow'`)).toEqual([{ n: 0 }]);
+    expect(await h.steps.runOnce(100)).toMatchObject({ claimed: 3, advanced: 3, leaseLost: 0 });
+    for (const id of Object.values(placed)) expect(await historyOf(h, id)).toEqual(['mail:sent', 'after:waiting']);
+    expect(await h.q(`SELECT count(*)::int AS n FROM messages WHERE journey_key = 'slow'`)).toEqual([{ n: 3 }]);
   });
 
   it('a write that fails half-way through a batch rolls the batch back; the others are applied one by one', async () => {
