@@ -137,7 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     throw new ConfigError([`HEALTH_RECOMPUTE_SHARDS: ${e.HEALTH_RECOMPUTE_SHARDS} needs a pool of at least ${e.HEALTH_RECOMPUTE_SHARDS + 1} connections (DATABASE_POOL_SIZE is ${e.DATABASE_POOL_SIZE})`]);
   }
   // A step batch holds one connection (its claim's transaction) while its render contexts are read on up to two more.
-  if (e.TOUCHLINE_ROLE !== 'api' && e.DATABASE_POOL_SIZE < 3) {
+  if (runsWorkers({ role: e.TOUCHLINE_ROLE }) && e.DATABASE_POOL_SIZE < 3) {
     throw new ConfigError([`DATABASE_POOL_SIZE: ${e.DATABASE_POOL_SIZE} is too small for the engine's workers, which need at least 3 connections (a step batch holds one and reads on two more)`]);
   }
   const dataDir = path.resolve(cwd, e.DATA_DIR);

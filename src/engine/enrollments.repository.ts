@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { compileConditionSql } from '../conditions/compile-sql';
 import { ACCOUNT_FIELDS, Condition } from '../conditions/condition';
 import { Db, Tx } from '../database/db';
+import { isDatabaseUnavailable } from '../database/db-errors';
 import type { NewMessage } from '../delivery/outbox.service';
 import { Signal, SubjectKind } from '../signals/signal';
 import { signalSql } from '../signals/signal-sql';
@@ -102,25 +103,20 @@ export interface ApplyBatch {
   history: HistoryRow[];
 }
 
+/** The claim's own lease ending: the idle-in-transaction and transaction timeouts `inClaim` sets. */
+const LEASE_ENDED = new Set(['25P03', '25P04']);
+
 /**
- * The batch's claim ended before its writes committed: the server ended the session of a
- * batch that outlived its lease (ENGINE_LEASE_MS), or the connection broke. Its row locks
- * are released with the session, so nothing of the claim was written and another worker
- * takes the enrollments again.
+ * Whether `err` means a claim's session — and with it its row locks — is gone, so nothing of its
+ * batch was written: its lease ran out, or the database became unavailable (`isDatabaseUnavailable`).
  */
-export class ClaimLost extends Error {}
-
-/** Server errors that end a claim's session: idle-in-transaction and transaction timeouts, terminated by an administrator. */
-const SESSION_ENDED = new Set(['25P03', '25P04', '57P01', '57P02', '57P03']);
-
-/** Whether `err` means the claim's session (and with it its locks) is gone. */
 export function endsClaim(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string }; message?: string };
+  if (isDatabaseUnavailable(err)) return true;
+  const e = err as { code?: string; driverError?: { code?: string }; name?: string };
   const code = e.driverError?.code ?? e.code;
-  if (code && SESSION_ENDED.has(code)) return true;
+  if (code && LEASE_ENDED.has(code)) return true;
   // TypeORM releases a transaction's connection when the server ends the session; its next statement then fails with this error.
-  if ((err as Error)?.name === 'QueryRunnerProviderAlreadyReleasedError') return true;
-  return /Connection terminated|connection (is )?closed|Client has encountered a connection error/i.test(e.message ?? '');
+  return e.name === 'QueryRunnerProviderAlreadyReleasedError';
 }
 
 /** Claims, facts and writes of enrollments. Hot paths: reviewed set-based SQL. */

@@ -87,7 +87,10 @@ export class StepRunnerService {
     if (!keys.length) return empty();
     let result = empty();
     try {
-      return await this.repo.inClaim(this.config.engine.leaseMs, this.workerId, (tx) => this.runBatch(tx, keys, limit, now, (result = empty())));
+      return await this.repo.inClaim(this.config.engine.leaseMs, this.workerId, (tx) => {
+        result = empty(); // a fresh count per attempt (a deadlock retries the whole transaction)
+        return this.runBatch(tx, keys, limit, now, result);
+      });
     } catch (err) {
       if (!endsClaim(err)) throw err;
       const claimed = result.claimed;
@@ -154,7 +157,7 @@ export class StepRunnerService {
       }
     }
 
-    const recipients = await savepoint(tx, () => this.loadRecipients(tx, planned, today)).catch((err) => {
+    const recipients = await this.loadRecipients(tx, planned, today).catch((err) => {
       for (const p of planned.splice(0)) failures.push({ e: p.e, error: `reading recipients failed: ${message(err)}` });
       return new Map<string, Map<string, Recipient[]>>();
     });
@@ -201,7 +204,7 @@ export class StepRunnerService {
     return !ok ? 'gone' : give ? 'failed' : 'retry';
   }
 
-  /** Recipients of per-account sends, one query per (version, step) in the batch. */
+  /** Recipients of per-account sends, one query per (version, step) in the batch, in the claim's transaction. */
   private async loadRecipients(tx: Tx, planned: Planned[], today: string): Promise<Map<string, Map<string, Recipient[]>>> {
     const groups = new Map<string, { step: SendStep; journey: Journey; accounts: Set<string> }>();
     for (const p of planned) {
@@ -215,13 +218,17 @@ export class StepRunnerService {
       }
     }
     const out = new Map<string, Map<string, Recipient[]>>();
-    for (const [k, g] of groups) {
-      const sub = g.journey.subject;
-      const roles = g.step.roles ?? (sub.type === 'account' ? sub.recipients.roles : []);
-      const where = sub.type === 'account' ? sub.recipients.where : TRUE;
-      out.set(k, await this.repo.recipients([...g.accounts], roles, where, today, tx));
-    }
-    return out;
+    if (!groups.size) return out;
+    // Under a savepoint: a failed read must not abort the claim's transaction.
+    return savepoint(tx, async () => {
+      for (const [k, g] of groups) {
+        const sub = g.journey.subject;
+        const roles = g.step.roles ?? (sub.type === 'account' ? sub.recipients.roles : []);
+        const where = sub.type === 'account' ? sub.recipients.where : TRUE;
+        out.set(k, await this.repo.recipients([...g.accounts], roles, where, today, tx));
+      }
+      return out;
+    });
   }
 
   /** Who a send effect goes to: the contact itself, or the account's recipients by role. */
